@@ -1,0 +1,22 @@
+"""neurosim: event-driven simulation, local learning and neuromorphic export of
+recurrent networks of binary neurons with asymmetric couplings."""
+from .compiled import CompiledNetwork, compile
+from .engine import RelaxResult, is_fixed_point, local_fields, relax
+from .network import Network, Population, Projection
+
+__version__ = "0.1.0"
+
+__all__ = ["Network", "Population", "Projection", "CompiledNetwork", "compile", "relax",
+           "RelaxResult", "local_fields", "is_fixed_point", "save", "load", "__version__"]
+
+
+def save(obj, path, **kw):
+    """Save a Network, CompiledNetwork or RelaxResult to HDF5 (see neurosim.io)."""
+    from .io import save as _save
+    return _save(obj, path, **kw)
+
+
+def load(path, **kw):
+    """Load what :func:`save` wrote (see neurosim.io)."""
+    from .io import load as _load
+    return _load(path, **kw)

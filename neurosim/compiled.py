@@ -1,0 +1,181 @@
+"""The IR: a :class:`CompiledNetwork` is plain arrays and nothing else. Every
+engine and backend reads only this.
+
+Couplings are kept in two CSR matrices over the N neurons (row = post i,
+column = pre j): ``j_*`` the learnable couplings J on their pattern A, ``k_*`` the
+fixed ones K (chain lambda_L / lambda_R, frozen projections). Each comes with its
+transposed index ``*t_indptr, *t_indices, *t_perm`` (the out-neighbours of every
+neuron and where their weight sits in ``*_data``), which the event-driven kernels
+use to push a flip to its targets; learning changes ``*_data`` in place, never the
+pattern, so the index stays valid.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, fields
+
+import numpy as np
+import scipy.sparse as sp
+
+INDEX = np.int32
+
+
+@dataclass(eq=False)
+class CompiledNetwork:
+    n: int
+    pop_names: tuple
+    pop_offsets: np.ndarray      # int64 [P+1]
+    j_indptr: np.ndarray         # int64 [N+1]
+    j_indices: np.ndarray        # int32 [nnz_J]
+    j_data: np.ndarray           # float64 [nnz_J]
+    jt_indptr: np.ndarray
+    jt_indices: np.ndarray
+    jt_perm: np.ndarray
+    k_indptr: np.ndarray
+    k_indices: np.ndarray
+    k_data: np.ndarray
+    kt_indptr: np.ndarray
+    kt_indices: np.ndarray
+    kt_perm: np.ndarray
+    j_d: np.ndarray              # float64 [N]
+    a_in: np.ndarray             # bool [N]
+    a_back: np.ndarray
+    a_out: np.ndarray
+    w_in: np.ndarray             # float64 [N, D] (D = 0 without input)
+    w_in_mask: np.ndarray        # bool [N, D]: the learnable pattern of W_in
+    w_back: np.ndarray           # float64 [N, C]
+    w_out: np.ndarray            # float64 [C, N]
+    lam_x: float
+    lam_y: float
+    meta: str = "{}"             # JSON: topology name and parameters
+
+    ARRAYS = ("pop_offsets", "j_indptr", "j_indices", "j_data", "jt_indptr", "jt_indices", "jt_perm",
+              "k_indptr", "k_indices", "k_data", "kt_indptr", "kt_indices", "kt_perm",
+              "j_d", "a_in", "a_back", "a_out", "w_in", "w_in_mask", "w_back", "w_out")
+
+    @property
+    def input_dim(self):
+        return self.w_in.shape[1]
+
+    @property
+    def n_classes(self):
+        return max(self.w_back.shape[1], self.w_out.shape[0])
+
+    def population_slice(self, name):
+        i = self.pop_names.index(name)
+        return slice(int(self.pop_offsets[i]), int(self.pop_offsets[i + 1]))
+
+    def learnable(self):
+        """The learnable couplings J as a scipy CSR matrix (a copy)."""
+        return sp.csr_matrix((self.j_data.copy(), self.j_indices, self.j_indptr), shape=(self.n, self.n))
+
+    def fixed(self):
+        """The fixed couplings K as a scipy CSR matrix (a copy)."""
+        return sp.csr_matrix((self.k_data.copy(), self.k_indices, self.k_indptr), shape=(self.n, self.n))
+
+    def coupling_matrix(self):
+        """Dense N x N matrix of all recurrent couplings: J + K + diag(J_D), so that
+        ``sgn(coupling_matrix() @ s + field)`` is one synchronous step."""
+        M = (self.learnable() + self.fixed()).toarray()
+        M[np.diag_indices(self.n)] += self.j_d
+        return M
+
+    def field(self, x=None, y=None, lam_x=None, lam_y=None):
+        """The external field b [B, N] = a_in lam_x W_in x + a_back lam_y W_back y."""
+        from .fields import external_field
+        return external_field(self, x, y, lam_x, lam_y)
+
+    def content_hash(self):
+        """SHA-256 over every array (dtype, shape, bytes) and scalar."""
+        h = hashlib.sha256()
+        for name in self.ARRAYS:
+            a = np.ascontiguousarray(getattr(self, name))
+            h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+            h.update(a.tobytes())
+        h.update(json.dumps([self.n, list(self.pop_names), self.lam_x, self.lam_y, self.meta]).encode())
+        return h.hexdigest()
+
+    def copy(self):
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        kw.update({name: getattr(self, name).copy() for name in self.ARRAYS})
+        return CompiledNetwork(**kw)
+
+
+def transpose_index(indptr, indices, n):
+    """Out-neighbour index of a CSR pattern: for pre-neuron j, the posts
+    ``t_indices[t_indptr[j]:t_indptr[j+1]]`` and the positions ``t_perm`` of their
+    weights in the CSR data array."""
+    order = np.argsort(indices, kind="stable").astype(INDEX)
+    rows = np.repeat(np.arange(n, dtype=INDEX), np.diff(indptr))
+    t_indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(indices, minlength=n), out=t_indptr[1:])
+    return t_indptr, rows[order], order
+
+
+def _assemble(network, learnable):
+    """Global CSR of the learnable (or fixed) projections; overlaps are errors."""
+    off = network.offsets()
+    n = network.n
+    rows, cols, vals = [], [], []
+    for p in network.projections:
+        if p.learnable != learnable:
+            continue
+        coo = p.weights.tocoo()
+        rows.append(coo.row + off[p.post])
+        cols.append(coo.col + off[p.pre])
+        vals.append(coo.data)
+    if rows:
+        r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    else:
+        r = c = np.zeros(0, dtype=np.int64)
+        v = np.zeros(0)
+    key = r.astype(np.int64) * n + c
+    if np.unique(key).size != key.size:
+        kind = "learnable" if learnable else "fixed"
+        raise ValueError(f"two {kind} projections cover the same pair of neurons; merge them into one")
+    M = sp.csr_matrix((v.astype(np.float64), (r, c)), shape=(n, n))
+    M.sort_indices()
+    indptr = M.indptr.astype(np.int64)
+    indices = M.indices.astype(INDEX)
+    return indptr, indices, M.data.astype(np.float64), transpose_index(indptr, indices, n)
+
+
+def compile(network):
+    """Network -> CompiledNetwork (the IR). Validates what only the whole network
+    can tell: at least one population, consistent W_in / W_back / W_out shapes."""
+    from .network import Network
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a neurosim.Network, got {type(network).__name__}")
+    if not network.populations:
+        raise ValueError("network has no population: call add_population first")
+    n = network.n
+    pops = network.populations
+    jp, ji, jv, (jtp, jti, jtm) = _assemble(network, True)
+    kp, ki, kv, (ktp, kti, ktm) = _assemble(network, False)
+    w_in = network.w_in if network.w_in is not None else np.zeros((n, 0))
+    mask = network.w_in_mask if network.w_in_mask is not None else w_in != 0
+    w_back = network.w_back if network.w_back is not None else np.zeros((n, 0))
+    w_out = network.w_out if network.w_out is not None else np.zeros((0, n))
+    for name, arr, shape0 in (("w_in", w_in, n), ("w_back", w_back, n)):
+        if arr.shape[0] != shape0:
+            raise ValueError(f"{name} has {arr.shape[0]} rows but the network has N = {n} neurons "
+                             "(declare every population before the input/output maps)")
+    if w_out.shape[1] != n:
+        raise ValueError(f"w_out has {w_out.shape[1]} columns but the network has N = {n} neurons")
+    return CompiledNetwork(
+        n=n,
+        pop_names=tuple(p.name for p in pops),
+        pop_offsets=np.concatenate([[0], np.cumsum([p.size for p in pops])]).astype(np.int64),
+        j_indptr=jp, j_indices=ji, j_data=jv, jt_indptr=jtp, jt_indices=jti, jt_perm=jtm,
+        k_indptr=kp, k_indices=ki, k_data=kv, kt_indptr=ktp, kt_indices=kti, kt_perm=ktm,
+        j_d=np.concatenate([np.full(p.size, p.j_d) for p in pops]).astype(np.float64),
+        a_in=np.concatenate([p.a_in for p in pops]).astype(bool),
+        a_back=np.concatenate([p.a_back for p in pops]).astype(bool),
+        a_out=np.concatenate([p.a_out for p in pops]).astype(bool),
+        w_in=np.ascontiguousarray(w_in, dtype=np.float64),
+        w_in_mask=np.ascontiguousarray(mask, dtype=bool),
+        w_back=np.ascontiguousarray(w_back, dtype=np.float64),
+        w_out=np.ascontiguousarray(w_out, dtype=np.float64),
+        lam_x=float(network.lam_x),
+        lam_y=float(network.lam_y),
+        meta=json.dumps(network.meta, sort_keys=True, default=str),
+    )

@@ -1,0 +1,42 @@
+"""External fields, constant during a relaxation (Eq. 82):
+
+    b_i = a_in_i lam_x (W_in x)_i + a_back_i lam_y (W_back y)_i
+"""
+import numpy as np
+
+from .validate import check_finite
+
+
+def _batch(name, value, dim):
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[None]
+    if arr.ndim != 2 or arr.shape[1] != dim:
+        raise ValueError(f"{name} must have shape [B, {dim}], got {np.shape(value)}")
+    check_finite(name, arr)
+    return arr
+
+
+def external_field(cn, x=None, y=None, lam_x=None, lam_y=None, batch=None):
+    """b [B, N] for inputs x [B, D] and targets y [B, C] (either may be None)."""
+    lam_x = cn.lam_x if lam_x is None else float(check_finite("lam_x", lam_x))
+    lam_y = cn.lam_y if lam_y is None else float(check_finite("lam_y", lam_y))
+    parts = []
+    if x is not None:
+        if cn.input_dim == 0:
+            raise ValueError("x was given but the network has no input map (call set_input)")
+        xb = _batch("x", x, cn.input_dim)
+        parts.append((lam_x * (xb @ cn.w_in.T)) * cn.a_in)
+    if y is not None and lam_y != 0.0:
+        if cn.w_back.shape[1] == 0:
+            raise ValueError("y was given but the network has no supervisory map (call set_back)")
+        yb = _batch("y", y, cn.w_back.shape[1])
+        parts.append((lam_y * (yb @ cn.w_back.T)) * cn.a_back)
+    sizes = {p.shape[0] for p in parts} | ({batch} if batch else set())
+    if len(sizes - {1}) > 1:
+        raise ValueError(f"x, y and s0 disagree on the batch size: {sorted(sizes)}")
+    b = max(sizes) if sizes else 1
+    out = np.zeros((b, cn.n))
+    for p in parts:
+        out += p
+    return out
