@@ -1,0 +1,91 @@
+"""Local plasticity rules on the IR arrays (Eqs. 83-89, 91 and SM-E), averaged
+over a mini-batch of B fixed points s*:
+
+    h_i   = sum_j (J_ij + K_ij) s*_j + J_D,i s*_i + a_in_i lam_x (W_in x)_i   (Eq. 83,
+            the field without the supervisory term)
+    g_i   = 1(s*_i h_i <= kappa)                       margin gate (Eq. 84)
+    g_i   = 1/2 - 1/2 tanh(gamma (s*_i h_i - kappa))   smoothed gate (Eq. 91)
+    dJ_ij = eta/B sum_mu post_i^mu pre_j^mu  on the pattern A (Eq. 89),
+            post = g s*, pre = s*  (sym1: pre = g s*; sym2: the mean of (g s*, s*)
+            and (s*, g s*))
+
+Eq. 91 as printed, eta s_i s_j [-1/2 + 1/2 tanh(gamma (s_i h_i - kappa))], has the
+opposite sign: it would *lower* the margins it is meant to raise, and it does not
+tend to Eq. 84 as gamma -> infinity. We use the sign that does (g -> 1(s h < kappa)).
+Weight decay w multiplies the old value by (1 - eta w) before the update is added.
+"""
+import numba as nb
+import numpy as np
+
+
+def margin_gate(s, h, kappa, gamma=None):
+    """g [B, N] from states s and fields h: hard (gamma None) or tanh-smoothed."""
+    m = s * h
+    if gamma is None:
+        return (m <= kappa).astype(np.float64)
+    return 0.5 - 0.5 * np.tanh(gamma * (m - kappa))
+
+
+@nb.njit(cache=True, parallel=True)
+def _csr_update(indptr, indices, data, post_t, pre_t, scale, keep):
+    n = indptr.size - 1
+    nb_ = post_t.shape[1]
+    for i in nb.prange(n):
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            acc = 0.0
+            for mu in range(nb_):
+                acc += post_t[i, mu] * pre_t[j, mu]
+            data[q] = data[q] * keep + scale * acc
+
+
+def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
+    """J on its pattern, in place: Eq. 89 (``asym``), sym1 or sym2 (SM-E)."""
+    if cn.j_data.size == 0 or (eta == 0.0 and decay == 0.0):
+        return
+    s = s.astype(np.float64)
+    gs = g * s
+    keep = 1.0 - eta * decay
+    scale = eta / s.shape[0]
+    st, gst = np.ascontiguousarray(s.T), np.ascontiguousarray(gs.T)
+    if variant == "asym":
+        _csr_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, st, scale, keep)
+    elif variant == "sym1":
+        _csr_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, gst, scale, keep)
+    elif variant == "sym2":
+        _csr_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, st, scale / 2, keep)
+        _csr_update(cn.j_indptr, cn.j_indices, cn.j_data, st, gst, scale / 2, 1.0)
+    else:
+        raise ValueError(f"variant must be 'asym', 'sym1' or 'sym2', got {variant!r}")
+
+
+def input_update(cn, s, g, x, eta, decay=0.0):
+    """W_in on its pattern and the a_in rows, in place (Eq. 85 averaged over B)."""
+    if cn.input_dim == 0 or (eta == 0.0 and decay == 0.0):
+        return
+    delta = (eta / s.shape[0]) * ((g * s).T @ x)
+    mask = cn.w_in_mask & cn.a_in[:, None]
+    cn.w_in[mask] = cn.w_in[mask] * (1.0 - eta * decay) + delta[mask]
+
+
+def back_update(cn, s, g, y, eta):
+    """W_back on the a_back rows (learnable supervision; off by default)."""
+    if eta == 0.0:
+        return
+    delta = (eta / s.shape[0]) * ((g * s).T @ y)
+    cn.w_back[cn.a_back] += delta[cn.a_back]
+
+
+def readout_logits(cn, s):
+    """l_c = sum_j a_out_j W_out_cj s_j  (Eq. 86), [B, C]."""
+    return (s * cn.a_out) @ cn.w_out.T
+
+
+def readout_update(cn, s, y, eta, kappa, decay=0.0):
+    """Perceptron rule on W_out (Eq. 87 averaged over B); y is +-1 one-hot [B, C]."""
+    if eta == 0.0 and decay == 0.0:
+        return
+    gate = (y * readout_logits(cn, s) <= kappa).astype(np.float64)
+    delta = (eta / s.shape[0]) * ((gate * y).T @ (s * cn.a_out))
+    cn.w_out *= 1.0 - eta * decay
+    cn.w_out += delta

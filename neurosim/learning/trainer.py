@@ -1,0 +1,224 @@
+"""Algorithm 1: the supervised learning protocol, per mini-batch.
+
+    s  <- 0                                   neutral start
+    s  <- relax(s, lam_y = 0, warmup steps)   warmup (L steps for L layers)
+    s' <- relax(s, lam_y > 0)                 supervised relaxation
+    s* <- relax(s', lam_y = 0)                free relaxation (approximate: s* := s')
+    J, W_in (, W_back) <- margin rule at s*   Eqs. 83-85, 88-89 (rules.py)
+    W_out <- perceptron rule at s*            Eqs. 86-87
+
+Inference relaxes from 0 with lam_y = 0 and reads ``argmax W_out (a_out * s)``.
+The supervisory field of a classification target c is lam_y W_back e_c (e_c the
+one-hot 0/1 vector): the prototype of class c, so the push has strength lam_y
+whatever the number of classes; the readout targets are +-1 one-hot (Eq. 87).
+"""
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engine import local_fields, relax
+from ..engine.relax import MODES
+from ..fields import external_field
+from ..validate import check_nonneg, check_nonneg_int, check_positive_int, check_unit
+from . import rules
+from .readout import softmax_epoch
+
+VARIANTS = ("asym", "sym1", "sym2")
+READOUTS = ("perceptron", "softmax")
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters of Algorithm 1 (names as in Tables I-VI of the paper)."""
+
+    epochs: int = 10
+    batch_size: int = 16
+    eta_j: float = 0.005
+    eta_in: float = 0.01
+    eta_out: float = 0.01
+    eta_back: float = 0.0
+    kappa_j: float = 1.4
+    kappa_in: float = 3.0
+    kappa_out: float = 3.0
+    decay_j: float = 0.0
+    decay_in: float = 0.0
+    decay_out: float = 0.0
+    lam_x: float = None          # None: the network's value
+    lam_y: float = None
+    mode: str = "sync"
+    p: float = 1.0
+    max_steps: int = 5
+    warmup: int = None           # None: one step per population (L steps for L layers)
+    approximate: bool = False
+    gamma: float = None          # tanh-smoothed rule (Eq. 91) when set
+    variant: str = "asym"
+    readout: str = "perceptron"
+    seed: int = 0
+
+    def validated(self):
+        """A checked copy: every field has a clear error naming it."""
+        c = dataclasses.replace(self)
+        check_positive_int("epochs", c.epochs)
+        check_positive_int("batch_size", c.batch_size)
+        for name in ("eta_j", "eta_in", "eta_out", "eta_back", "decay_j", "decay_in", "decay_out"):
+            check_nonneg(name, getattr(c, name))
+        for name in ("kappa_j", "kappa_in", "kappa_out", "lam_x", "lam_y", "gamma"):
+            v = getattr(c, name)
+            if v is not None and not np.isfinite(float(v)):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
+        if c.mode not in MODES:
+            raise ValueError(f"mode must be one of {tuple(MODES)}, got {c.mode!r}")
+        check_unit("p", c.p)
+        check_nonneg_int("max_steps", c.max_steps)
+        if c.warmup is not None:
+            check_nonneg_int("warmup", c.warmup)
+        if c.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {c.variant!r}")
+        if c.readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {c.readout!r}")
+        check_nonneg_int("seed", c.seed)
+        return c
+
+
+def reservoir(config):
+    """Reservoir computing baseline: frozen J and W_in, no supervision (SM-D)."""
+    return dataclasses.replace(config, eta_j=0.0, eta_in=0.0, eta_back=0.0, lam_y=0.0)
+
+
+def random_features(config):
+    """Random-features baseline: the reservoir read after a single step (SM-D)."""
+    return dataclasses.replace(reservoir(config), warmup=0, max_steps=1)
+
+
+@dataclass
+class Trainer:
+    """Trains a CompiledNetwork in place with Algorithm 1 (see module docstring)."""
+
+    cn: object
+    config: TrainConfig = field(default_factory=TrainConfig)
+    epoch: int = 0
+    history: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.config = self.config.validated()
+        if self.config.readout == "softmax" and self.cn.w_out.shape[0] == 0:
+            raise ValueError("readout='softmax' needs a readout map (set_output)")
+
+    # ------------------------------------------------------------ internals
+    @property
+    def warmup(self):
+        w = self.config.warmup
+        return len(self.cn.pop_names) if w is None else w
+
+    def _lam(self, name):
+        v = getattr(self.config, name)
+        return getattr(self.cn, name) if v is None else float(v)
+
+    def _seed(self, *key):
+        """The relaxation seed of (epoch, batch, phase): a run is replayable."""
+        return int(np.random.SeedSequence([self.config.seed, *key]).generate_state(1)[0])
+
+    def free_field(self, x):
+        return external_field(self.cn, x=x, lam_x=self._lam("lam_x"))
+
+    def _relax(self, s0, b, steps, seed):
+        c = self.config
+        return relax(self.cn, s0=s0, field=b, mode=c.mode, p=c.p, max_steps=steps, seed=seed)
+
+    def phases(self, x, y_back, key=(0, 0)):
+        """Warmup, supervised and free relaxations: (b_free, s', s*, results)."""
+        b_free = self.free_field(x)
+        lam_y = self._lam("lam_y")
+        b_sup = b_free
+        if y_back is not None and lam_y != 0.0:
+            b_sup = b_free + external_field(self.cn, y=y_back, lam_y=lam_y)
+        warm = self._relax(np.zeros((b_free.shape[0], self.cn.n)), b_free, self.warmup, self._seed(*key, 0))
+        sup = self._relax(warm.states, b_sup, self.config.max_steps, self._seed(*key, 1))
+        if self.config.approximate:
+            return b_free, sup.states, sup.states, (sup, sup)
+        free = self._relax(sup.states, b_free, self.config.max_steps, self._seed(*key, 2))
+        return b_free, sup.states, free.states, (sup, free)
+
+    # ------------------------------------------------------------- learning
+    def train_batch(self, x, y_back, y_out=None, key=(0, 0), readout=True):
+        """One step of Algorithm 1 on a mini-batch; returns its statistics.
+
+        x [B, D] inputs, y_back [B, C] the supervision vector (0/1 one-hot for
+        classes, the +-1 target for hetero-association), y_out [B, C] +-1 readout
+        targets (None: no readout update)."""
+        c = self.config
+        x = np.asarray(x, dtype=np.float64)
+        b_free, s1, s2, (sup, free) = self.phases(x, y_back, key)
+        h = local_fields(self.cn, s2, b_free)
+        gate = rules.margin_gate(s2, h, c.kappa_j, c.gamma)
+        gate_in = gate if c.kappa_in == c.kappa_j else rules.margin_gate(s2, h, c.kappa_in, c.gamma)
+        rules.coupling_update(self.cn, s2, gate, c.eta_j, c.decay_j, c.variant)
+        rules.input_update(self.cn, s2, gate_in, x, c.eta_in, c.decay_in)
+        if y_back is not None:
+            rules.back_update(self.cn, s2, gate, y_back, c.eta_back)
+        if readout and y_out is not None:
+            rules.readout_update(self.cn, s2, y_out, c.eta_out, c.kappa_out, c.decay_out)
+        return {
+            "converged_supervised": sup.converged.mean(), "converged_free": free.converged.mean(),
+            "steps_supervised": sup.steps.mean(), "steps_free": free.steps.mean(),
+            "q_dyn": float(np.mean(s1.astype(np.float64) * s2)),
+            "gated_fraction": float(gate.mean()),
+            "unstable_fraction": float(np.mean(np.where(h >= 0, 1, -1) != s2)),
+        }
+
+    def infer(self, x, batch_size=1024, key=(0,)):
+        """States reached from 0 under the input alone (inference), [P, N]."""
+        x = np.asarray(x, dtype=np.float64)
+        out = np.empty((x.shape[0], self.cn.n), dtype=np.int8)
+        steps = self.warmup + self.config.max_steps
+        for k, start in enumerate(range(0, x.shape[0], batch_size)):
+            xb = x[start:start + batch_size]
+            b = self.free_field(xb)
+            out[start:start + len(xb)] = self._relax(np.zeros((len(xb), self.cn.n)), b, steps,
+                                                     self._seed(*key, k)).states
+        return out
+
+    def predict(self, x):
+        """Class predictions argmax_c W_out (a_out * s)."""
+        return np.argmax(rules.readout_logits(self.cn, self.infer(x)), axis=1)
+
+    def accuracy(self, x, labels):
+        return float(np.mean(self.predict(x) == np.asarray(labels)))
+
+    def fit(self, data, epochs=None, validation=None, progress=False, on_epoch=None):
+        """Train on a classification Dataset for ``epochs`` (default: config.epochs)
+        epochs, continuing from ``self.epoch``. With readout='softmax' the first
+        half of the epochs trains J and W_in only and the second half trains the
+        readout by softmax regression on the inference states (SM-D)."""
+        from tqdm.auto import tqdm
+        c = self.config
+        total = c.epochs if epochs is None else check_positive_int("epochs", epochs)
+        y_pm = data.targets("train", dtype=np.float64)
+        y01 = (y_pm > 0).astype(np.float64)
+        x_train = np.asarray(data.x_train, dtype=np.float64)
+        features = None  # inference states, frozen during the softmax stage
+        while self.epoch < total:
+            e = self.epoch
+            order = np.random.default_rng([c.seed, e]).permutation(len(x_train))
+            softmax_stage = c.readout == "softmax" and e >= total // 2
+            stats = []
+            batches = [] if softmax_stage else range(0, len(order), c.batch_size)
+            for k, start in enumerate(tqdm(batches, desc=f"epoch {e + 1}/{total}", disable=not progress, leave=False)):
+                idx = order[start:start + c.batch_size]
+                stats.append(self.train_batch(x_train[idx], y01[idx], y_pm[idx], key=(e, k),
+                                              readout=c.readout == "perceptron"))
+            if softmax_stage:
+                features = self.infer(x_train) if features is None else features
+                softmax_epoch(self.cn, features, data.y_train, order, c.batch_size, c.eta_out)
+            row = {"epoch": e + 1}
+            if stats:
+                row.update({k: float(np.mean([s[k] for s in stats])) for k in stats[0]})
+            row["train_accuracy"] = self.accuracy(x_train, data.y_train)
+            if validation is not None:
+                row["val_accuracy"] = self.accuracy(validation[0], validation[1])
+            self.history.append(row)
+            self.epoch += 1
+            if on_epoch is not None:
+                on_epoch(self, row)
+        return self.history
