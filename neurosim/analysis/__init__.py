@@ -1,0 +1,4 @@
+"""Analysis tools that work on any compiled network."""
+from .fixed_points import enumerate_fixed_points, margins
+
+__all__ = ["enumerate_fixed_points", "margins"]

@@ -1,0 +1,159 @@
+"""The ``neurosim`` command line. Every command prints a human-readable summary,
+or with ``--json`` one JSON object on the last line of stdout."""
+import argparse
+import inspect
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def _emit(summary, as_json, lines):
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        for line in lines:
+            print(line)
+
+
+def build_topology(args, **extra):
+    """A topology from CLI arguments: only the parameters its function accepts."""
+    from . import topologies
+    if args.topology not in topologies.TOPOLOGIES:
+        raise ValueError(f"unknown topology {args.topology!r}; known: {', '.join(sorted(topologies.TOPOLOGIES))}")
+    fn = topologies.TOPOLOGIES[args.topology]
+    side = int(round(np.sqrt(args.n)))
+    given = dict(n=args.n, layers=args.layers, rho=args.rho, j_d=args.j_d, lam=args.lam, seed=args.seed,
+                 height=side, width=side, **extra)
+    accepted = inspect.signature(fn).parameters
+    return fn(**{k: v for k, v in given.items() if k in accepted or "kwargs" in accepted and k in extra})
+
+
+def add_topology_args(p, n=1000, rho=0.01, j_d=0.5):
+    p.add_argument("--topology", default="core", help="ready topology (neurosim.topologies): core, chain, ...")
+    p.add_argument("--n", type=int, default=n, help="neurons per layer (local: the grid has about n pixels)")
+    p.add_argument("--layers", type=int, default=3, help="layers of chain-like topologies")
+    p.add_argument("--rho", type=float, default=rho, help="density of the learnable couplings")
+    p.add_argument("--j-d", type=float, default=j_d, help="self-coupling J_D")
+    p.add_argument("--lam", type=float, default=1.0, help="chain coupling lambda between adjacent layers")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random draw")
+
+
+def relax_summary(cn, res, seconds, mode, batch):
+    return {
+        "n": int(cn.n), "mode": mode, "batch": int(batch),
+        "converged": int(res.converged.sum()), "converged_fraction": float(res.converged.mean()),
+        "mean_steps": float(res.steps.mean()), "max_steps_taken": int(res.steps.max()),
+        "mean_flips": float(res.flips.mean()), "seconds": seconds,
+        "relaxations_per_s": batch / seconds if seconds > 0 else float("inf"),
+    }
+
+
+def timed_relax(cn, x, mode, p, max_steps, seed):
+    """Relax once untimed (numba compiles on first use), then time the real run."""
+    import neurosim as ns
+    ns.relax(cn, x=x[:1], mode=mode, p=p, max_steps=2, seed=seed)
+    t0 = time.perf_counter()
+    res = ns.relax(cn, x=x, mode=mode, p=p, max_steps=max_steps, seed=seed)
+    return res, time.perf_counter() - t0
+
+
+def cmd_simulate(args):
+    import neurosim as ns
+    net = build_topology(args, input_dim=args.input_dim, lam_x=args.lam_x)
+    cn = ns.compile(net)
+    x = np.random.default_rng(args.seed).choice([-1.0, 1.0], size=(args.batch, args.input_dim))
+    res, sec = timed_relax(cn, x, args.mode, args.p, args.max_steps, args.seed)
+    summary = dict(topology=args.topology, **relax_summary(cn, res, sec, args.mode, args.batch))
+    if args.out:
+        ns.save({"network": cn, "result": res}, args.out)
+        summary["out"] = args.out
+    _emit(summary, args.json, [
+        f"{args.topology}: N = {cn.n}, mode {args.mode}, batch {args.batch}",
+        f"converged {summary['converged']}/{args.batch}, mean steps {summary['mean_steps']:.1f} "
+        f"(max {summary['max_steps_taken']}), {summary['relaxations_per_s']:.1f} relaxations/s",
+    ] + ([f"saved to {args.out}"] if args.out else []))
+    return 0
+
+
+def cmd_info(args):
+    from .io import describe, format_description
+    d = describe(args.file)
+    _emit(d, args.json, [format_description(d)])
+    return 0
+
+
+def cmd_demo(args):
+    """The main job on embedded defaults: relax a 3-layer chain in every mode."""
+    import neurosim as ns
+    from . import topologies
+    net = topologies.chain(3, args.n, rho=0.01, j_d=0.5, lam=0.5, seed=0, input_dim=100, lam_x=1.0)
+    cn = ns.compile(net)
+    x = np.random.default_rng(0).choice([-1.0, 1.0], size=(args.batch, 100))
+    rows = []
+    print(f"3-layer chain, {args.n} neurons per layer (N = {cn.n}), batch of {args.batch} random inputs")
+    for mode, p in (("sync", 1.0), ("prob", 0.5), ("async", 1.0)):
+        res, sec = timed_relax(cn, x, mode, p, 200, 0)
+        s = relax_summary(cn, res, sec, mode, args.batch)
+        rows.append(s)
+        print(f"  {mode:5s}  converged {s['converged']:3d}/{args.batch}  mean steps {s['mean_steps']:6.1f}  "
+              f"{s['relaxations_per_s']:9.1f} relaxations/s")
+    if args.json:
+        print(json.dumps({"demo": "chain-relax", "n": int(cn.n), "modes": rows}))
+    return 0
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(prog="neurosim", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("simulate", help="relax a ready topology on random inputs and report convergence")
+    add_topology_args(p)
+    p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync")
+    p.add_argument("--p", type=float, default=0.5, help="update probability of mode prob")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--max-steps", type=int, default=200)
+    p.add_argument("--input-dim", type=int, default=100, help="dimension of the random +-1 inputs")
+    p.add_argument("--lam-x", type=float, default=1.0, help="input field strength lambda_x")
+    p.add_argument("--out", help="save the network and the result to this HDF5 file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("info", help="describe a saved neurosim HDF5 file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("demo", help="the main job on embedded defaults")
+    p.add_argument("--n", type=int, default=1000, help="neurons per layer")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    for register in _registrars():
+        register(sub)
+    return parser
+
+
+def _registrars():
+    """Commands that live beside their subsystem (each module has ``register``)."""
+    from .theory.cli import register as theory
+    return [theory]
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+        print(f"neurosim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

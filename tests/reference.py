@@ -1,0 +1,60 @@
+"""A plain-numpy reference of Eq. 82 (with the fixed couplings of Eq. 2), written
+independently of the engine: dense matrices, fields recomputed from scratch.
+
+    h(t) = (A*J + K + diag(J_D)) s(t-1) + a_in lam_x W_in x + a_back lam_y W_back y
+    s(t) = sgn(h(t)),  sgn(0) := +1
+"""
+import numpy as np
+
+from neurosim.rng import GATE, sweep_order, uniform_array
+
+
+def sgn(v):
+    return np.where(v >= 0, 1, -1).astype(np.int8)
+
+
+def dense_couplings(cn):
+    M = np.zeros((cn.n, cn.n))
+    for indptr, indices, data in ((cn.j_indptr, cn.j_indices, cn.j_data), (cn.k_indptr, cn.k_indices, cn.k_data)):
+        for i in range(cn.n):
+            for q in range(indptr[i], indptr[i + 1]):
+                M[i, indices[q]] += data[q]
+    M[np.arange(cn.n), np.arange(cn.n)] += cn.j_d
+    return M
+
+
+def field(cn, x=None, y=None, lam_x=None, lam_y=None):
+    lam_x = cn.lam_x if lam_x is None else lam_x
+    lam_y = cn.lam_y if lam_y is None else lam_y
+    b = np.zeros(cn.n)
+    if x is not None:
+        b = b + cn.a_in * lam_x * (cn.w_in @ x)
+    if y is not None:
+        b = b + cn.a_back * lam_y * (cn.w_back @ y)
+    return b
+
+
+def trajectory(M, b, s0, mode, max_steps, p=1.0, seed=0, sample=0):
+    """States s(0..T) of one sample until a fixed point or max_steps steps."""
+    s = np.array(s0, dtype=np.int8)
+    traj = [s.copy()]
+    n = s.size
+    for t in range(max_steps):
+        if mode == "async":
+            changed = False
+            for i in sweep_order(seed, t, sample, n):
+                v = 1 if M[i] @ s + b[i] >= 0 else -1
+                changed |= v != s[i]
+                s[i] = v
+            if not changed:
+                break
+        else:
+            new = sgn(M @ s + b)
+            if np.array_equal(new, s):
+                break
+            if mode == "prob":
+                gate = uniform_array(seed, GATE, t, sample, np.arange(n)) < p
+                new = np.where(gate, new, s).astype(np.int8)
+            s = new
+        traj.append(s.copy())
+    return np.array(traj)

@@ -1,0 +1,164 @@
+"""The numba engine against the plain-numpy reference of Eq. 82, on every topology
+and mode; fixed-point properties; thread-count and seed reproducibility."""
+import numba
+import numpy as np
+import pytest
+
+import neurosim as ns
+from neurosim.analysis import enumerate_fixed_points
+
+from reference import dense_couplings, field, sgn, trajectory
+
+MODES = [("sync", 1.0), ("prob", 0.5), ("prob", 0.0), ("prob", 1.0), ("async", 1.0)]
+
+
+def inputs(cn, batch, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.choice([-1.0, 1.0], size=(batch, cn.input_dim)) if cn.input_dim else None
+    y = None
+    if cn.w_back.shape[1]:
+        y = -np.ones((batch, cn.w_back.shape[1]))
+        y[np.arange(batch), rng.integers(0, y.shape[1], batch)] = 1.0
+    s0 = rng.choice([-1, 1], size=(batch, cn.n)).astype(np.int8)
+    s0[0] = 0  # the neutral start
+    return x, y, s0
+
+
+@pytest.mark.parametrize("mode,p", MODES)
+def test_engine_equals_reference(case, mode, p):
+    name, cn = case
+    x, y, s0 = inputs(cn, 4, seed=5)
+    res = ns.relax(cn, x=x, y=y, s0=s0, mode=mode, p=p, max_steps=40, seed=9, record=True)
+    M = dense_couplings(cn)
+    for b in range(4):
+        bf = field(cn, None if x is None else x[b], None if y is None else y[b])
+        ref = trajectory(M, bf, s0[b], mode, 40, p=p, seed=9, sample=b)
+        T = ref.shape[0]
+        assert res.steps[b] == T - 1, (name, mode, b)
+        np.testing.assert_array_equal(res.trajectory[b, :T], ref)
+        np.testing.assert_array_equal(res.states[b], ref[-1])
+        assert res.converged[b] == np.array_equal(sgn(M @ ref[-1] + bf), ref[-1])
+
+
+def test_prob_p1_is_sync_and_p0_is_frozen(case):
+    _, cn = case
+    x, y, s0 = inputs(cn, 3, seed=1)
+    s0[0] = 1
+    sync = ns.relax(cn, x=x, y=y, s0=s0, mode="sync", max_steps=30)
+    p1 = ns.relax(cn, x=x, y=y, s0=s0, mode="prob", p=1.0, max_steps=30)
+    np.testing.assert_array_equal(sync.states, p1.states)
+    p0 = ns.relax(cn, x=x, y=y, s0=s0, mode="prob", p=0.0, max_steps=30)
+    np.testing.assert_array_equal(p0.states, s0)
+
+
+@pytest.mark.parametrize("mode", ["sync", "prob", "async"])
+def test_fixed_points_satisfy_margin_condition(case, mode):
+    _, cn = case
+    x, y, s0 = inputs(cn, 6, seed=3)
+    res = ns.relax(cn, x=x, s0=s0, mode=mode, p=0.5, max_steps=500, seed=1)
+    b = cn.field(x=x)
+    h = ns.local_fields(cn, res.states, b)
+    ok = (res.states * h > 0) | ((h == 0) & (res.states == 1))
+    assert res.converged.any()
+    np.testing.assert_array_equal(ok.all(axis=1), res.converged)
+
+
+def test_ties_resolve_to_plus_one():
+    from conftest import tie_network
+    cn = ns.compile(tie_network())
+    s = -np.ones((1, 6), dtype=np.int8)
+    h = ns.local_fields(cn, s, cn.field(x=np.zeros(2)))
+    assert (h == 0).sum() >= 2  # the case really has exact ties
+    res = ns.relax(cn, x=np.zeros(2), s0=s, max_steps=1)
+    np.testing.assert_array_equal(res.states[0], np.where(h[0] >= 0, 1, -1))
+
+
+def test_exhaustive_fixed_points_equal_sync_identity():
+    net = ns.Network(seed=4)
+    net.add_population("a", 12, j_d=0.4)
+    net.connect("a", "a", rho=0.5)
+    net.set_input(3, rho=1.0)
+    cn = ns.compile(net)
+    x = np.array([0.3, -1.0, 0.5])
+    b = cn.field(x=x)[0]
+    fps = enumerate_fixed_points(cn, b)
+    codes = np.arange(1 << 12)
+    every = np.where((codes[:, None] >> np.arange(12)) & 1, 1, -1).astype(np.int8)
+    one = ns.relax(cn, x=np.tile(x, (every.shape[0], 1)), s0=every, max_steps=1)
+    identity = every[(one.states == every).all(axis=1)]
+    assert len(fps) > 0
+    np.testing.assert_array_equal(np.unique(fps, axis=0), np.unique(identity, axis=0))
+    stay = ns.relax(cn, x=np.tile(x, (len(fps), 1)), s0=fps, max_steps=5)
+    assert stay.converged.all() and (stay.steps == 0).all()
+
+
+@pytest.mark.parametrize("mode", ["sync", "prob", "async"])
+def test_thread_count_invariance(mode):
+    net = ns.Network(seed=2)
+    net.add_population("a", 300, j_d=0.3)
+    net.connect("a", "a", rho=0.05)
+    cn = ns.compile(net)
+    s0 = np.random.default_rng(0).choice([-1, 1], size=(16, 300))
+    before = numba.get_num_threads()
+    runs = []
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            runs.append(ns.relax(cn, s0=s0, mode=mode, p=0.5, max_steps=60, seed=3, record=True))
+    finally:
+        numba.set_num_threads(before)
+    a, b = runs
+    np.testing.assert_array_equal(a.trajectory, b.trajectory)
+    np.testing.assert_array_equal(a.steps, b.steps)
+
+
+@pytest.mark.parametrize("mode", ["prob", "async"])
+def test_seed_reproducibility(mode):
+    net = ns.Network(seed=2)
+    net.add_population("a", 200, j_d=0.2)
+    net.connect("a", "a", rho=0.05)
+    cn = ns.compile(net)
+    s0 = np.random.default_rng(1).choice([-1, 1], size=(4, 200))
+    a = ns.relax(cn, s0=s0, mode=mode, p=0.5, max_steps=30, seed=7, record=True)
+    b = ns.relax(cn, s0=s0, mode=mode, p=0.5, max_steps=30, seed=7, record=True)
+    c = ns.relax(cn, s0=s0, mode=mode, p=0.5, max_steps=30, seed=8, record=True)
+    np.testing.assert_array_equal(a.trajectory, b.trajectory)
+    assert not np.array_equal(a.trajectory[:, :2], c.trajectory[:, :2])
+
+
+def test_events_match_trajectory():
+    net = ns.Network(seed=5)
+    net.add_population("a", 50, j_d=0.5)
+    net.connect("a", "a", rho=0.2)
+    cn = ns.compile(net)
+    s0 = np.random.default_rng(2).choice([-1, 1], size=(3, 50))
+    res = ns.relax(cn, s0=s0, mode="async", max_steps=50, record=True)
+    ev = res.events()
+    assert len(ev) == res.flips.sum()
+    for t, b, i in ev:
+        assert res.trajectory[b, t, i] == -res.trajectory[b, t - 1, i]
+
+
+def test_relax_does_not_modify_inputs():
+    from conftest import masked_network
+    cn = ns.compile(masked_network())
+    s0 = np.ones((2, cn.n), dtype=np.int8)
+    data = cn.j_data.copy()
+    ns.relax(cn, s0=s0, x=np.ones((2, 8)), max_steps=20)
+    assert (s0 == 1).all() and np.array_equal(cn.j_data, data)
+
+
+def test_verification_interface_sync_end_state():
+    from neurosim import topologies
+    cn = ns.compile(topologies.chain(3, 30, 0.2, 0.5, 0.5, 1))
+    S0 = np.random.default_rng(3).choice([-1, 1], size=(5, cn.n))
+    M = cn.coupling_matrix()
+    res = ns.relax(cn, s0=S0, mode="sync", max_steps=25)
+    for b in range(5):
+        s = S0[b].copy()
+        for _ in range(25):
+            new = np.where(M @ s >= 0, 1, -1)
+            if np.array_equal(new, s):
+                break
+            s = new
+        np.testing.assert_array_equal(res.states[b], s)
