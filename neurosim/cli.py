@@ -26,8 +26,9 @@ def build_topology(args, **extra):
     side = int(round(np.sqrt(args.n)))
     given = dict(n=args.n, layers=args.layers, rho=args.rho, j_d=args.j_d, lam=args.lam, seed=args.seed,
                  height=side, width=side, **extra)
-    accepted = inspect.signature(fn).parameters
-    return fn(**{k: v for k, v in given.items() if k in accepted or "kwargs" in accepted and k in extra})
+    params = inspect.signature(fn).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return fn(**{k: v for k, v in given.items() if k in params or (takes_any and k in extra)})
 
 
 def add_topology_args(p, n=1000, rho=0.01, j_d=0.5):
@@ -61,9 +62,9 @@ def timed_relax(cn, x, mode, p, max_steps, seed):
 
 def cmd_simulate(args):
     import neurosim as ns
-    net = build_topology(args, input_dim=args.input_dim, lam_x=args.lam_x)
+    net = build_topology(args, lam_x=args.lam_x, **({} if args.topology == "local" else {"input_dim": args.input_dim}))
     cn = ns.compile(net)
-    x = np.random.default_rng(args.seed).choice([-1.0, 1.0], size=(args.batch, args.input_dim))
+    x = np.random.default_rng(args.seed).choice([-1.0, 1.0], size=(args.batch, cn.input_dim))
     res, sec = timed_relax(cn, x, args.mode, args.p, args.max_steps, args.seed)
     summary = dict(topology=args.topology, **relax_summary(cn, res, sec, args.mode, args.batch))
     if args.out:
@@ -138,8 +139,7 @@ def make_parser():
 
 def _registrars():
     """Commands that live beside their subsystem (each module has ``register``)."""
-    from .theory.cli import register as theory
-    return [theory]
+    return []
 
 
 def main(argv=None):
