@@ -139,7 +139,8 @@ def make_parser():
 
 def _registrars():
     """Commands that live beside their subsystem (each module has ``register``)."""
-    return []
+    from .learning.cli import register as learning
+    return [learning]
 
 
 def main(argv=None):

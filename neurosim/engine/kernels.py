@@ -49,8 +49,9 @@ def relax_batch(mode, p, seed, max_steps, s, b, j_d,
                 k_indptr, k_indices, k_data, kt_indptr, kt_indices, kt_perm,
                 steps, converged, flips, traj):
     """Relax every row of ``s`` [B, N] (int8, updated in place) under the fields
-    ``b`` [B, N]. Writes ``steps`` (state-changing steps), ``converged``, ``flips``
-    (neuron changes) and, when ``traj`` has T+1 > 0 rows, the states s(0..T)."""
+    ``b`` [B, N]. Writes ``steps``, ``converged``, ``flips``
+    (neuron changes) and, when ``traj`` has T+1 > 0 rows, the states s(0..T).
+    ``steps`` counts the steps applied: a fixed point found at step t gives t."""
     n_batch, n = s.shape
     record = traj.shape[1] > 0
     for bi in nb.prange(n_batch):
@@ -116,3 +117,14 @@ def relax_batch(mode, p, seed, max_steps, s, b, j_d,
         if record:
             for t in range(taken + 1, traj.shape[1]):
                 traj[bi, t] = si
+
+
+@nb.njit(cache=True, parallel=True)
+def fields_batch(s, b, j_d, j_indptr, j_indices, j_data, k_indptr, k_indices, k_data, out):
+    """out [B, N] = (J + K) s + J_D s + b, from scratch for every sample."""
+    for bi in nb.prange(s.shape[0]):
+        h = out[bi]
+        for i in range(h.size):
+            h[i] = j_d[i] * s[bi, i] + (b[bi, i] if b.shape[0] > 1 else b[0, i])
+        recurrent_field(s[bi], j_indptr, j_indices, j_data, h)
+        recurrent_field(s[bi], k_indptr, k_indices, k_data, h)

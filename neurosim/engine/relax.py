@@ -13,7 +13,7 @@ MODES = {"sync": kernels.SYNC, "prob": kernels.PROB, "async": kernels.ASYNC}
 
 @dataclass
 class RelaxResult:
-    """End states [B, N] (int8 +-1), ``steps`` [B] (steps that changed the state),
+    """End states [B, N] (int8 +-1), ``steps`` [B] (steps applied before the end state),
     ``converged`` [B] (the end state is a fixed point), ``flips`` [B] (neuron
     changes) and, when recorded, ``trajectory`` [B, T+1, N] (s(0) .. s(T))."""
 
@@ -95,10 +95,13 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
 
 
 def local_fields(cn, s, field=None):
-    """h [B, N] = (J + K + diag(J_D)) s + b, computed from scratch (numpy)."""
-    s = np.atleast_2d(s).astype(np.float64)
-    h = (cn.learnable() @ s.T).T + (cn.fixed() @ s.T).T + s * cn.j_d
-    return h if field is None else h + field
+    """h [B, N] = (J + K + diag(J_D)) s + b, computed from scratch."""
+    s = np.ascontiguousarray(np.atleast_2d(s))
+    b = np.zeros((1, cn.n)) if field is None else np.ascontiguousarray(np.atleast_2d(field), dtype=np.float64)
+    out = np.empty(s.shape, dtype=np.float64)
+    kernels.fields_batch(s, b, cn.j_d, cn.j_indptr, cn.j_indices, cn.j_data,
+                         cn.k_indptr, cn.k_indices, cn.k_data, out)
+    return out
 
 
 def is_fixed_point(cn, s, field=None):

@@ -63,9 +63,10 @@ def input_update(cn, s, g, x, eta, decay=0.0):
     """W_in on its pattern and the a_in rows, in place (Eq. 85 averaged over B)."""
     if cn.input_dim == 0 or (eta == 0.0 and decay == 0.0):
         return
-    delta = (eta / s.shape[0]) * ((g * s).T @ x)
-    mask = cn.w_in_mask & cn.a_in[:, None]
-    cn.w_in[mask] = cn.w_in[mask] * (1.0 - eta * decay) + delta[mask]
+    on = cn.w_in_mask & cn.a_in[:, None]
+    if decay:
+        cn.w_in -= (eta * decay) * cn.w_in * on
+    cn.w_in += (eta / s.shape[0]) * ((g * s).T @ x) * on
 
 
 def back_update(cn, s, g, y, eta):

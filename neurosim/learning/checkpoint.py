@@ -1,0 +1,49 @@
+"""Training checkpoints in HDF5: the trained network (IR) beside a
+:class:`TrainingState` (config, epochs done, per-epoch history, how the network
+and data were made). Because every shuffle and relaxation seed is a function of
+(seed, epoch, batch), a run resumed from a checkpoint equals an uninterrupted one."""
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+from .. import io
+from .trainer import TrainConfig, Trainer
+
+
+@dataclass
+class TrainingState:
+    config: dict
+    epoch: int
+    history: list
+    info: dict = field(default_factory=dict)
+
+
+def _write(group, state):
+    group.attrs["state"] = json.dumps(dataclasses.asdict(state))
+
+
+def _read(group):
+    return TrainingState(**json.loads(group.attrs["state"]))
+
+
+def _summary(state):
+    return {"epoch": state.epoch, "last_epoch": state.history[-1] if state.history else None}
+
+
+io.register_kind("training_state", TrainingState, _write, _read, summarize=_summary)
+
+
+def save_checkpoint(trainer, path, info=None):
+    """Write network + training state atomically to ``path``."""
+    state = TrainingState(dataclasses.asdict(trainer.config), trainer.epoch, trainer.history, dict(info or {}))
+    io.save({"network": trainer.cn, "training": state}, path)
+
+
+def load_checkpoint(path):
+    """(Trainer ready to continue, info dict) from a checkpoint file."""
+    run = io.load(path)
+    if not isinstance(run, dict) or "network" not in run or "training" not in run:
+        raise io.NeurosimFileError("not a training checkpoint (no network and training items)", path)
+    st = run["training"]
+    trainer = Trainer(run["network"], TrainConfig(**st.config), epoch=st.epoch, history=list(st.history))
+    return trainer, st.info

@@ -1,0 +1,135 @@
+"""``neurosim train`` and ``neurosim eval``. Defaults are the Table VI
+configuration of the paper (Entangled-MNIST, core module, N = 1600)."""
+import dataclasses
+import json
+import os
+import sys
+import time
+
+TABLE_VI = dict(n=1600, j_d=0.5, eta_j=0.005, eta_in=0.01, eta_out=0.01, kappa_in=3.0, kappa_out=3.0,
+                lam_x=2.0, lam_y=0.9, epochs=30)
+BASELINES = ("none", "reservoir", "random-features")
+
+
+def add_train_args(p):
+    from ..cli import add_topology_args
+    add_topology_args(p, n=TABLE_VI["n"], j_d=TABLE_VI["j_d"])
+    p.add_argument("--dataset", default="entangled-mnist", help="entangled-mnist, mnist, fashion-mnist, prototypes, ...")
+    p.add_argument("--data-dir", help="directory with the dataset files (default: $NEUROSIM_DATA, then the user cache)")
+    p.add_argument("--train-size", type=int, help="use only the first P training samples")
+    p.add_argument("--val-size", type=int, help="use only the first P validation (test-split) samples")
+    p.add_argument("--epochs", type=int, default=TABLE_VI["epochs"])
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--rho-in", type=float, default=0.1, help="density of W_in")
+    for name in ("lam_x", "lam_y", "eta_j", "eta_in", "eta_out", "kappa_in", "kappa_out"):
+        p.add_argument("--" + name.replace("_", "-"), type=float, default=TABLE_VI[name])
+    p.add_argument("--kappa-j", type=float, help="margin threshold of J (default 0.9 + J_D, Table VI)")
+    p.add_argument("--eta-back", type=float, default=0.0, help="learning rate of W_back (fixed by default)")
+    p.add_argument("--decay-j", type=float, default=0.0)
+    p.add_argument("--decay-in", type=float, default=0.0)
+    p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync")
+    p.add_argument("--p", type=float, default=1.0, help="update probability of mode prob")
+    p.add_argument("--max-steps", type=int, default=5, help="steps per relaxation phase (Table V: 5)")
+    p.add_argument("--warmup", type=int, help="warmup steps (default: the number of layers)")
+    p.add_argument("--approximate", action="store_true", help="skip the free phase: s* := s'")
+    p.add_argument("--gamma", type=float, help="tanh-smoothed rule (Eq. 91) with this gamma")
+    p.add_argument("--variant", choices=("asym", "sym1", "sym2"), default="asym")
+    p.add_argument("--readout", choices=("perceptron", "softmax"), default="perceptron")
+    p.add_argument("--baseline", choices=BASELINES, default="none")
+    p.add_argument("--out", help="HDF5 checkpoint written after every epoch")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--json", action="store_true")
+
+
+def config_from_args(args):
+    from . import TrainConfig, random_features, reservoir
+    cfg = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, eta_j=args.eta_j, eta_in=args.eta_in,
+        eta_out=args.eta_out, eta_back=args.eta_back,
+        kappa_j=0.9 + args.j_d if args.kappa_j is None else args.kappa_j,
+        kappa_in=args.kappa_in, kappa_out=args.kappa_out, decay_j=args.decay_j, decay_in=args.decay_in,
+        lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p, max_steps=args.max_steps,
+        warmup=args.warmup, approximate=args.approximate, gamma=args.gamma, variant=args.variant,
+        readout=args.readout, seed=args.seed)
+    return {"none": cfg, "reservoir": reservoir(cfg), "random-features": random_features(cfg)}[args.baseline]
+
+
+def load_data(name, data_dir=None, train_size=None, val_size=None):
+    """(dataset with the training part, (x_val, y_val)) — validation is the test split."""
+    from .. import datasets
+    kw = {"data_dir": data_dir} if data_dir and name in ("mnist", "fashion-mnist") else {}
+    d = datasets.load(name, **kw)
+    if train_size:
+        d = dataclasses.replace(d, x_train=d.x_train[:train_size], y_train=d.y_train[:train_size])
+    nv = val_size or len(d.x_test)
+    return d, (d.x_test[:nv], d.y_test[:nv])
+
+
+def cmd_train(args):
+    import neurosim as ns
+    from ..cli import build_topology
+    from .checkpoint import load_checkpoint, save_checkpoint
+    from .trainer import Trainer
+    data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size)
+    info = {"dataset": args.dataset, "train_size": len(data.x_train), "val_size": len(val[0]),
+            "topology": args.topology, "argv": sys.argv[1:]}
+    if args.resume:
+        if not args.out or not os.path.exists(args.out):
+            raise FileNotFoundError(f"--resume needs an existing --out checkpoint, got {args.out!r}")
+        trainer, info = load_checkpoint(args.out)
+        trainer.config = dataclasses.replace(trainer.config, epochs=args.epochs)
+    else:
+        net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in,
+                             lam_x=args.lam_x, lam_y=args.lam_y)
+        trainer = Trainer(ns.compile(net), config_from_args(args))
+    log = sys.stderr if args.json else sys.stdout
+    t0 = time.perf_counter()
+
+    def on_epoch(tr, row):
+        print(" ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
+              f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)
+        if args.out:
+            save_checkpoint(tr, args.out, info)
+
+    history = trainer.fit(data, epochs=args.epochs, validation=val, progress=not args.no_progress,
+                          on_epoch=on_epoch)
+    last = history[-1] if history else {}
+    summary = {"dataset": args.dataset, "topology": args.topology, "n": int(trainer.cn.n),
+               "epochs": trainer.epoch, "seconds": time.perf_counter() - t0, **last,
+               "config": dataclasses.asdict(trainer.config)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"train accuracy {last.get('train_accuracy', float('nan')):.4f}, "
+              f"validation accuracy {last.get('val_accuracy', float('nan')):.4f}")
+    return 0
+
+
+def cmd_eval(args):
+    from .checkpoint import load_checkpoint
+    trainer, info = load_checkpoint(args.file)
+    name = args.dataset or info.get("dataset", "entangled-mnist")
+    data, val = load_data(name, args.data_dir, None, None)
+    summary = {"file": args.file, "dataset": name, "epochs": trainer.epoch,
+               "test_accuracy": trainer.accuracy(*val)}
+    if args.train:
+        summary["train_accuracy"] = trainer.accuracy(data.x_train, data.y_train)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(" ".join(f"{k} {v}" for k, v in summary.items()))
+    return 0
+
+
+def register(sub):
+    p = sub.add_parser("train", help="train a topology with Algorithm 1 (defaults: Table VI)")
+    add_train_args(p)
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("eval", help="accuracy of a trained checkpoint")
+    p.add_argument("file")
+    p.add_argument("--dataset", help="default: the dataset it was trained on")
+    p.add_argument("--data-dir")
+    p.add_argument("--train", action="store_true", help="also report training accuracy")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
