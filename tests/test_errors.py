@@ -18,7 +18,7 @@ def cn():
 @pytest.mark.parametrize("kwargs,match", [
     (dict(s0=np.ones((2, 9))), "s0 must have shape"),
     (dict(s0=np.full((2, 10), 2)), "s0 must hold only"),
-    (dict(s0=np.r_[np.zeros(5), np.ones(5)]), "neutral row"),
+    (dict(s0=np.full((2, 10), 0.5)), "s0 must hold only"),
     (dict(x=np.ones((2, 5))), "x must have shape"),
     (dict(x=np.full((1, 4), np.nan)), "x must be finite"),
     (dict(y=np.ones((2, 3)), lam_y=1.0), "y must have shape"),

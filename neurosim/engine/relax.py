@@ -36,8 +36,9 @@ class RelaxResult:
 
 
 def initial_states(s0, n, batch):
-    """s0 -> int8 [B, N]: None is the neutral start (all zero); otherwise every row
-    is +-1 (a row of zeros is also accepted as the neutral state)."""
+    """s0 -> int8 [B, N] in {-1, 0, +1}: None is the neutral start (all zero). A 0
+    marks a neutral neuron not updated yet: the neutral start, or the continuation
+    of a probability-p run in which some neurons have not been drawn."""
     if s0 is None:
         return np.zeros((batch, n), dtype=np.int8)
     arr = np.asarray(s0)
@@ -46,10 +47,7 @@ def initial_states(s0, n, batch):
     if arr.ndim != 2 or arr.shape[1] != n:
         raise ValueError(f"s0 must have shape [B, {n}] (N = {n}), got {np.shape(s0)}")
     if not np.isin(arr, (-1, 0, 1)).all():
-        raise ValueError("s0 must hold only -1 or +1 (or a row of zeros: the neutral start)")
-    zero = arr == 0
-    if (zero.any(axis=1) & ~zero.all(axis=1)).any():
-        raise ValueError("s0 must hold only -1 or +1; 0 is allowed only as a whole neutral row")
+        raise ValueError("s0 must hold only -1 or +1 (0: a neutral neuron, not updated yet)")
     return np.array(arr, dtype=np.int8, order="C")  # a copy: the kernel writes into it
 
 

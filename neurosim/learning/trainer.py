@@ -187,9 +187,9 @@ class Trainer:
         return float(np.mean(self.predict(x) == np.asarray(labels)))
 
     def fit(self, data, epochs=None, validation=None, progress=False, on_epoch=None):
-        """Train on a classification Dataset for ``epochs`` (default: config.epochs)
-        epochs, continuing from ``self.epoch``. With readout='softmax' the first
-        half of the epochs trains J and W_in only and the second half trains the
+        """Train on a classification Dataset, continuing from ``self.epoch`` up to
+        epoch ``epochs`` (default: config.epochs). With readout='softmax' the first
+        half of config.epochs trains J and W_in only and the second half trains the
         readout by softmax regression on the inference states (SM-D)."""
         from tqdm.auto import tqdm
         c = self.config
@@ -201,7 +201,7 @@ class Trainer:
         while self.epoch < total:
             e = self.epoch
             order = np.random.default_rng([c.seed, e]).permutation(len(x_train))
-            softmax_stage = c.readout == "softmax" and e >= total // 2
+            softmax_stage = c.readout == "softmax" and e >= c.epochs // 2
             stats = []
             batches = [] if softmax_stage else range(0, len(order), c.batch_size)
             for k, start in enumerate(tqdm(batches, desc=f"epoch {e + 1}/{total}", disable=not progress, leave=False)):

@@ -1,0 +1,184 @@
+"""Algorithm 1: the rules against hand-computed updates, a synthetic task learned,
+baselines, checkpoint resume, and the train CLI interface."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+import neurosim as ns
+from neurosim import datasets, topologies
+from neurosim.cli import main
+from neurosim.learning import Trainer, TrainConfig, random_features, reservoir, rules
+from neurosim.learning.checkpoint import load_checkpoint, save_checkpoint
+
+
+def tiny():
+    """Four neurons, two populations, partial masks and one frozen coupling."""
+    net = ns.Network(seed=0, lam_x=1.0)
+    net.add_population("a", 2, j_d=0.5, a_in=[1, 0])
+    net.add_population("b", 2, j_d=0.0, a_out=[0, 1])
+    J = np.array([[0, 0.5, 0.25, 0], [-0.5, 0, 0, 0.75], [1.0, 0, 0, -0.25], [0, 0, 0.5, 0]])
+    big = np.zeros((4, 4))
+    big[:] = J
+    net.connect("a", "a", pattern=J[:2, :2])
+    net.connect("a", "b", pattern=J[:2, 2:])
+    net.connect("b", "a", pattern=J[2:, :2])
+    net.connect("b", "b", pattern=J[2:, 2:])
+    net.couple_chain("a", "b", 0.3, 0.0)
+    net.set_input(2, weights=np.array([[1.0, -0.5], [0.5, 0.5], [0.0, 1.0], [2.0, 0.0]]))
+    net.set_output(2, weights=np.array([[0.1, 0.2, 0.3, 0.4], [-0.1, 0.0, 0.2, -0.3]]))
+    return ns.compile(net), J
+
+
+def hand_update(J, A, s, h, kappa, eta, variant="asym", gamma=None, decay=0.0):
+    B, n = s.shape
+    m = s * h
+    g = (m <= kappa).astype(float) if gamma is None else 0.5 - 0.5 * np.tanh(gamma * (m - kappa))
+    dJ = np.zeros((n, n))
+    for mu in range(B):
+        for i in range(n):
+            for j in range(n):
+                if not A[i, j]:
+                    continue
+                if variant == "asym":
+                    dJ[i, j] += eta * s[mu, i] * s[mu, j] * g[mu, i]
+                elif variant == "sym1":
+                    dJ[i, j] += eta * s[mu, i] * s[mu, j] * g[mu, i] * g[mu, j]
+                else:
+                    dJ[i, j] += eta * s[mu, i] * s[mu, j] * (g[mu, i] + g[mu, j]) / 2
+    return J * (1 - eta * decay) * A + dJ / B
+
+
+@pytest.mark.parametrize("variant,gamma,decay", [("asym", None, 0.0), ("asym", None, 0.1), ("sym1", None, 0.0),
+                                                  ("sym2", None, 0.0), ("asym", 2.0, 0.0)])
+def test_coupling_rule_matches_hand_computation(variant, gamma, decay):
+    cn, J = tiny()
+    s = np.array([[1, -1, 1, 1], [-1, -1, 1, -1], [1, 1, -1, 1]], dtype=np.int8)
+    x = np.array([[1.0, -1.0], [0.5, 2.0], [-1.0, 0.0]])
+    b = cn.field(x=x)
+    h = ns.local_fields(cn, s, b)
+    np.testing.assert_allclose(h, s @ cn.coupling_matrix().T + b)  # includes J_D and K, no W_back
+    g = rules.margin_gate(s, h, 0.4, gamma)
+    assert 0 < g.mean() < 1
+    rules.coupling_update(cn, s, g, 0.1, decay, variant)
+    expected = hand_update(J, J != 0, s.astype(float), h, 0.4, 0.1, variant, gamma, decay)
+    np.testing.assert_allclose(cn.learnable().toarray(), expected, atol=1e-15)
+    np.testing.assert_array_equal(cn.k_data, [0.3, 0.3])          # chain couplings never learn
+    np.testing.assert_array_equal(cn.j_d, [0.5, 0.5, 0.0, 0.0])   # nor does J_D
+
+
+def test_input_and_readout_rules_match_hand_computation():
+    cn, _ = tiny()
+    s = np.array([[1, -1, 1, 1], [-1, 1, 1, -1]], dtype=np.int8)
+    x = np.array([[1.0, -1.0], [0.5, 2.0]])
+    y = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    h = ns.local_fields(cn, s, cn.field(x=x))
+    g = rules.margin_gate(s, h, 1.0)
+    w_in, w_out = cn.w_in.copy(), cn.w_out.copy()
+    rules.input_update(cn, s, g, x, 0.2)
+    on = (w_in != 0) & np.array([1, 0, 1, 1], bool)[:, None] & cn.a_in[:, None]
+    expected = w_in + 0.2 / 2 * ((g * s).T @ x) * on
+    np.testing.assert_allclose(cn.w_in, expected, atol=1e-15)
+    assert cn.w_in[1].tolist() == w_in[1].tolist()  # a_in = 0 row untouched
+    logits = (s * cn.a_out) @ w_out.T
+    rules.readout_update(cn, s, y, 0.5, kappa=0.1)
+    gate = (y * logits <= 0.1)
+    dW = sum(0.5 / 2 * np.outer(y[m] * gate[m], s[m] * cn.a_out) for m in range(2))
+    np.testing.assert_allclose(cn.w_out, w_out + dW, atol=1e-15)
+    assert (cn.w_out[:, ~cn.a_out] == w_out[:, ~cn.a_out]).all()
+
+
+def prototype_task():
+    return datasets.prototypes(n_classes=4, dim=40, n_train=400, n_test=200, flip=0.2, seed=1)
+
+
+def prototype_net(seed=0):
+    return ns.compile(topologies.core(150, rho=0.1, j_d=0.5, seed=seed, input_dim=40, n_classes=4,
+                                      lam_x=2.0, lam_y=0.9))
+
+
+def test_synthetic_task_is_learned():
+    data = prototype_task()
+    tr = Trainer(prototype_net(), TrainConfig(epochs=4, batch_size=8, kappa_j=1.4))
+    before = tr.accuracy(data.x_test, data.y_test)
+    hist = tr.fit(data, validation=(data.x_test, data.y_test))
+    assert hist[-1]["val_accuracy"] >= 0.95 > before
+    assert hist[-1]["q_dyn"] > 0.9
+
+
+def test_reservoir_changes_no_internal_weight():
+    data = prototype_task()
+    cn = prototype_net()
+    j, w_in = cn.j_data.copy(), cn.w_in.copy()
+    for cfg in (reservoir(TrainConfig(epochs=1)), random_features(TrainConfig(epochs=1))):
+        Trainer(cn, cfg).fit(data)
+        np.testing.assert_array_equal(cn.j_data, j)
+        np.testing.assert_array_equal(cn.w_in, w_in)
+    assert random_features(TrainConfig()).max_steps == 1
+
+
+def test_random_features_are_one_step_from_neutral():
+    data = prototype_task()
+    cn = prototype_net()
+    tr = Trainer(cn, random_features(TrainConfig()))
+    s = tr.infer(data.x_test[:10])
+    np.testing.assert_array_equal(s, np.where(cn.field(x=data.x_test[:10]) >= 0, 1, -1))
+
+
+def test_softmax_readout_two_stage():
+    data = prototype_task()
+    cn = prototype_net()
+    tr = Trainer(cn, TrainConfig(epochs=4, batch_size=8, readout="softmax", eta_out=0.05))
+    w_out = cn.w_out.copy()
+    tr.fit(data, epochs=2)  # first half of 4 epochs: W_out frozen
+    np.testing.assert_array_equal(cn.w_out, w_out)
+    j = cn.j_data.copy()
+    hist = tr.fit(data)     # second half: only the readout moves
+    np.testing.assert_array_equal(cn.j_data, j)
+    assert hist[-1]["train_accuracy"] >= 0.95
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    data = prototype_task()
+    cfg = TrainConfig(epochs=3, batch_size=16, mode="prob", p=0.7, seed=5)
+    full = Trainer(prototype_net(), cfg)
+    full.fit(data)
+    part = Trainer(prototype_net(), cfg)
+    part.fit(data, epochs=1)
+    save_checkpoint(part, tmp_path / "ck.h5", {"dataset": "prototypes"})
+    resumed, info = load_checkpoint(tmp_path / "ck.h5")
+    resumed.fit(data)
+    assert info == {"dataset": "prototypes"}
+    np.testing.assert_array_equal(resumed.cn.j_data, full.cn.j_data)
+    np.testing.assert_array_equal(resumed.cn.w_out, full.cn.w_out)
+    assert resumed.history == full.history
+
+
+def test_approximate_scheme_uses_supervised_state():
+    data = prototype_task()
+    tr = Trainer(prototype_net(), TrainConfig(approximate=True))
+    stats = tr.train_batch(data.x_train[:8], np.eye(4)[data.y_train[:8]], data.targets()[:8])
+    assert stats["q_dyn"] == 1.0
+
+
+def test_bad_config_is_rejected():
+    for kw, match in ((dict(eta_j=-1), "eta_j"), (dict(mode="x"), "mode"), (dict(variant="sym3"), "variant"),
+                      (dict(batch_size=0), "batch_size"), (dict(p=2.0), "p must")):
+        with pytest.raises(ValueError, match=match):
+            Trainer(prototype_net(), TrainConfig(**kw))
+
+
+def test_train_cli_json_interface(tmp_path, capsys):
+    out = tmp_path / "run.h5"
+    rc = main(["train", "--topology", "core", "--n", "120", "--dataset", "prototypes", "--epochs", "2",
+               "--seed", "3", "--j-d", "0.5", "--lam-x", "2", "--lam-y", "0.9", "--eta-j", "0.005",
+               "--eta-in", "0.01", "--eta-out", "0.01", "--kappa-j", "1.4", "--kappa-in", "3",
+               "--kappa-out", "3", "--batch-size", "8", "--out", str(out), "--json", "--no-progress"])
+    assert rc == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0.0 <= last["val_accuracy"] <= 1.0 and last["train_accuracy"] > 0.5
+    assert last["epochs"] == 2
+    assert main(["eval", str(out), "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert ev["test_accuracy"] == last["val_accuracy"]
