@@ -182,3 +182,47 @@ def test_train_cli_json_interface(tmp_path, capsys):
     assert main(["eval", str(out), "--json"]) == 0
     ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert ev["test_accuracy"] == last["val_accuracy"]
+
+
+def test_binary_mlp_width_and_learning():
+    from neurosim.learning.mlp import BinaryMLP, matching_width, mlp_parameters, recurrent_parameters
+    assert matching_width(mlp_parameters(784, 109, 10), 784, 10) == 109  # Table I's smallest width
+    cn = prototype_net()
+    n = recurrent_parameters(cn)
+    assert n == cn.j_data.size + (cn.w_in != 0).sum() + 4 * 150
+    w = matching_width(n, 40, 4)
+    assert abs(mlp_parameters(40, w, 4) - n) <= abs(mlp_parameters(40, w + 1, 4) - n)
+    data = prototype_task()
+    mlp = BinaryMLP(40, 32, 4, seed=1)
+    before = mlp.accuracy(data.x_test, data.y_test)
+    mlp.fit(data.x_train, data.y_train, epochs=10, batch_size=32, lr=0.01)
+    assert mlp.accuracy(data.x_test, data.y_test) >= 0.9 > before
+
+
+def test_straight_through_gradient_is_the_gradient_of_the_tanh_surrogate():
+    """With c = sgn(tanh z) - tanh z frozen at the current weights, the network
+    a = tanh(z) + c has the same forward pass, and its true gradient is the
+    straight-through one."""
+    from neurosim.learning.mlp import BinaryMLP
+    from neurosim.learning.readout import softmax
+    mlp = BinaryMLP(5, 4, 3, seed=2)
+    x = np.random.default_rng(0).normal(size=(6, 5))
+    y = np.array([0, 1, 2, 0, 1, 2])
+    W1, b1, W2, b2, W3, b3 = mlp.params
+    _, (_, z1, a1, z2, a2) = mlp.forward(x)
+    c1, c2 = a1 - np.tanh(z1), a2 - np.tanh(z2)
+
+    def loss(W):
+        h1 = np.tanh(x @ W + b1) + c1
+        h2 = np.tanh(h1 @ W2 + b2) + c2
+        p = softmax(h2 @ W3 + b3)
+        return -np.mean(np.log(p[np.arange(6), y]))
+
+    eps = 1e-6
+    num = np.zeros_like(W1)
+    for i in range(W1.shape[0]):
+        for j in range(W1.shape[1]):
+            E = np.zeros_like(W1)
+            E[i, j] = eps
+            num[i, j] = (loss(W1 + E) - loss(W1 - E)) / (2 * eps)
+    np.testing.assert_allclose(mlp.gradients(x, y)[0], num, rtol=1e-5, atol=1e-9)

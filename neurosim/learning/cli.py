@@ -8,7 +8,7 @@ import time
 
 TABLE_VI = dict(n=1600, j_d=0.5, eta_j=0.005, eta_in=0.01, eta_out=0.01, kappa_in=3.0, kappa_out=3.0,
                 lam_x=2.0, lam_y=0.9, epochs=30)
-BASELINES = ("none", "reservoir", "random-features")
+BASELINES = ("none", "reservoir", "random-features", "mlp")
 
 
 def add_train_args(p):
@@ -35,7 +35,9 @@ def add_train_args(p):
     p.add_argument("--gamma", type=float, help="tanh-smoothed rule (Eq. 91) with this gamma")
     p.add_argument("--variant", choices=("asym", "sym1", "sym2"), default="asym")
     p.add_argument("--readout", choices=("perceptron", "softmax"), default="perceptron")
-    p.add_argument("--baseline", choices=BASELINES, default="none")
+    p.add_argument("--baseline", choices=BASELINES, default="none",
+                   help="reservoir / random features (SM-D), or the binarised MLP with as many parameters")
+    p.add_argument("--mlp-lr", type=float, default=0.003, help="Adam learning rate of --baseline mlp")
     p.add_argument("--out", help="HDF5 checkpoint written after every epoch")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--no-progress", action="store_true")
@@ -52,7 +54,7 @@ def config_from_args(args):
         lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p, max_steps=args.max_steps,
         warmup=args.warmup, approximate=args.approximate, gamma=args.gamma, variant=args.variant,
         readout=args.readout, seed=args.seed)
-    return {"none": cfg, "reservoir": reservoir(cfg), "random-features": random_features(cfg)}[args.baseline]
+    return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
 
 
 def load_data(name, data_dir=None, train_size=None, val_size=None):
@@ -74,6 +76,8 @@ def cmd_train(args):
     data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size)
     info = {"dataset": args.dataset, "train_size": len(data.x_train), "val_size": len(val[0]),
             "topology": args.topology, "argv": sys.argv[1:]}
+    if args.baseline == "mlp":
+        return train_mlp(args, data, val)
     if args.resume:
         if not args.out or not os.path.exists(args.out):
             raise FileNotFoundError(f"--resume needs an existing --out checkpoint, got {args.out!r}")
@@ -103,6 +107,24 @@ def cmd_train(args):
     else:
         print(f"train accuracy {last.get('train_accuracy', float('nan')):.4f}, "
               f"validation accuracy {last.get('val_accuracy', float('nan')):.4f}")
+    return 0
+
+
+def train_mlp(args, data, val):
+    """SM-D's backprop reference, as wide as the recurrent model has parameters."""
+    import neurosim as ns
+    from ..cli import build_topology
+    from .mlp import BinaryMLP, matching_width, recurrent_parameters
+    net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in)
+    n_params = recurrent_parameters(ns.compile(net))
+    width = matching_width(n_params, data.dim, data.n_classes)
+    t0 = time.perf_counter()
+    mlp = BinaryMLP(data.dim, width, data.n_classes, seed=args.seed)
+    mlp.fit(data.x_train, data.y_train, epochs=args.epochs, lr=args.mlp_lr, seed=args.seed)
+    summary = {"dataset": args.dataset, "baseline": "mlp", "width": width, "parameters": n_params,
+               "epochs": args.epochs, "seconds": time.perf_counter() - t0,
+               "train_accuracy": mlp.accuracy(data.x_train, data.y_train), "val_accuracy": mlp.accuracy(*val)}
+    print(json.dumps(summary) if args.json else " ".join(f"{k} {v}" for k, v in summary.items()))
     return 0
 
 
