@@ -1,0 +1,59 @@
+"""The command line: simulate/info JSON summaries, help, errors; the README example."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from neurosim.cli import main
+
+
+def last_json(capsys):
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_simulate_json_and_info(tmp_path, capsys):
+    out = tmp_path / "run.h5"
+    assert main(["simulate", "--topology", "chain", "--layers", "3", "--n", "100", "--mode", "async",
+                 "--batch", "8", "--json", "--out", str(out)]) == 0
+    s = last_json(capsys)
+    assert s["n"] == 300 and s["batch"] == 8 and s["mode"] == "async"
+    assert 0 <= s["converged"] <= 8 and s["mean_steps"] > 0 and s["relaxations_per_s"] > 0
+    assert main(["info", str(out), "--json"]) == 0
+    d = last_json(capsys)
+    assert d["kind"] == "dict" and d["items"]["network"]["n"] == 300
+    assert main(["info", str(out)]) == 0
+    assert "layer2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("topology", ["core", "chain", "fc_chain", "skip", "ensemble", "local", "symmetric"])
+def test_simulate_every_topology(topology, capsys):
+    assert main(["simulate", "--topology", topology, "--n", "64", "--layers", "2", "--batch", "4",
+                 "--mode", "prob", "--json"]) == 0
+    assert last_json(capsys)["batch"] == 4
+
+
+def test_errors_are_clear(tmp_path, capsys):
+    assert main(["simulate", "--topology", "torus"]) == 2
+    assert "unknown topology 'torus'" in capsys.readouterr().err
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"not hdf5 at all")
+    assert main(["info", str(bad)]) == 2
+    assert str(bad) in capsys.readouterr().err
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for cmd in ("simulate", "info", "demo", "train", "eval"):
+        assert cmd in text
+
+
+def test_readme_example_runs(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = re.findall(r"```python\n(.*?)```", readme, re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert (tmp_path / "net.h5").exists() and scope["res"].states.shape == (64, 1500)
