@@ -43,88 +43,129 @@ def push(j, d, t_indptr, t_indices, t_perm, data, h):
         h[t_indices[q]] += d * data[t_perm[q]]
 
 
+@nb.njit(cache=True)
+def initial_field(si, net, h):
+    """h = (J + K) s from scratch (nothing to add from the neutral state)."""
+    h[:] = 0.0
+    for i in range(si.size):
+        if si[i] != 0:
+            recurrent_field(si, net[1], net[2], net[3], h)
+            recurrent_field(si, net[7], net[8], net[9], h)
+            return
+
+
+@nb.njit(cache=True)
+def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
+    """Relax one sample in place: states ``si`` (int8), recurrent field ``h``
+    (kept equal to (J + K) si), external field ``bb``; ``net`` is the tuple
+    (j_d, J CSR, J out-index, K CSR, K out-index). Records s(0..T) into ``traj``
+    when it has rows. Returns (steps applied, converged, neuron changes):
+    a fixed point found at step t gives t steps."""
+    j_d, jp, ji, jv, jtp, jti, jtm, kp, ki, kv, ktp, kti, ktm = net
+    n = si.size
+    record = traj.shape[0] > 0
+    todo = np.empty(n, dtype=np.int64)
+    new = np.empty(n, dtype=np.int8)
+    keys = np.empty(n)
+    if record:
+        traj[0] = si
+    done = False
+    taken = max_steps
+    nfl = 0
+    for t in range(max_steps + 1):
+        if mode == ASYNC and t < max_steps:  # a sweep; the last t only checks
+            for i in range(n):
+                keys[i] = uniform(seed, ORDER, t, sample, i)
+            changed = 0
+            for i in np.argsort(keys, kind="mergesort"):
+                v = sgn(h[i] + j_d[i] * si[i] + bb[i])
+                if v != si[i]:
+                    d = v - si[i]
+                    si[i] = v
+                    push(i, d, jtp, jti, jtm, jv, h)
+                    push(i, d, ktp, kti, ktm, kv, h)
+                    changed += 1
+            nfl += changed
+            if changed == 0:
+                done, taken = True, t
+                break
+        else:
+            unstable = 0
+            m = 0
+            for i in range(n):
+                v = sgn(h[i] + j_d[i] * si[i] + bb[i])
+                if v != si[i]:
+                    unstable += 1
+                    if mode == SYNC or uniform(seed, GATE, t, sample, i) < p:
+                        todo[m] = i
+                        new[m] = v
+                        m += 1
+            if unstable == 0:
+                done, taken = True, t
+                break
+            if t == max_steps:
+                break
+            for q in range(m):
+                i = todo[q]
+                d = new[q] - si[i]
+                si[i] = new[q]
+                push(i, d, jtp, jti, jtm, jv, h)
+                push(i, d, ktp, kti, ktm, kv, h)
+            nfl += m
+        if record:
+            traj[t + 1] = si
+    if record:
+        for t in range(taken + 1, traj.shape[0]):
+            traj[t] = si
+    return taken, done, nfl
+
+
 @nb.njit(cache=True, parallel=True)
-def relax_batch(mode, p, seed, max_steps, s, b, j_d,
-                j_indptr, j_indices, j_data, jt_indptr, jt_indices, jt_perm,
-                k_indptr, k_indices, k_data, kt_indptr, kt_indices, kt_perm,
-                steps, converged, flips, traj):
-    """Relax every row of ``s`` [B, N] (int8, updated in place) under the fields
-    ``b`` [B, N]. Writes ``steps``, ``converged``, ``flips``
-    (neuron changes) and, when ``traj`` has T+1 > 0 rows, the states s(0..T).
-    ``steps`` counts the steps applied: a fixed point found at step t gives t."""
+def relax_batch(mode, p, seed, max_steps, s, b, net, steps, converged, flips, traj):
+    """Relax every row of ``s`` [B, N] (int8, in place) under the fields ``b``
+    [B, N] (or [1, N]); see :func:`relax_one`. ``traj`` is [B, T+1, N] or [B, 0, N]."""
     n_batch, n = s.shape
-    record = traj.shape[1] > 0
+    for bi in nb.prange(n_batch):
+        h = np.empty(n)
+        initial_field(s[bi], net, h)
+        bb = b[bi] if b.shape[0] > 1 else b[0]
+        steps[bi], converged[bi], flips[bi] = relax_one(mode, p, seed, bi, max_steps, s[bi], bb, h, net, traj[bi])
+
+
+@nb.njit(cache=True, parallel=True)
+def relax_phases(mode, p, seeds, max_steps, s, b_free, b_sup, net, s_sup, h_out, steps, converged):
+    """The relaxations of Algorithm 1 for a batch, fused so that the recurrent
+    field is carried from phase to phase: warmup (b_free, ``max_steps[0]``),
+    supervised (b_sup) -> ``s_sup``, free (b_free; skipped when ``max_steps[2]``
+    is negative: the approximate scheme) -> ``s``. ``h_out`` receives the local
+    field at the end state without supervision, (J + K + diag(J_D)) s + b_free.
+    Each phase k draws with ``seeds[k]``, as a separate ``relax`` call would."""
+    n_batch, n = s.shape
+    j_d = net[0]
+    nothing = np.zeros((0, n), dtype=np.int8)
     for bi in nb.prange(n_batch):
         si = s[bi]
-        bb = b[bi] if b.shape[0] > 1 else b[0]
-        h = np.zeros(n)
-        recurrent_field(si, j_indptr, j_indices, j_data, h)
-        recurrent_field(si, k_indptr, k_indices, k_data, h)
-        todo = np.empty(n, dtype=np.int64)
-        new = np.empty(n, dtype=np.int8)
-        keys = np.empty(n)
-        if record:
-            traj[bi, 0] = si
-        done = False
-        taken = max_steps
-        nfl = 0
-        for t in range(max_steps + 1):
-            if mode == ASYNC and t < max_steps:  # a sweep; the last t only checks
-                for i in range(n):
-                    keys[i] = uniform(seed, ORDER, t, bi, i)
-                order = np.argsort(keys, kind="mergesort")
-                changed = 0
-                for i in order:
-                    v = sgn(h[i] + j_d[i] * si[i] + bb[i])
-                    if v != si[i]:
-                        d = v - si[i]
-                        si[i] = v
-                        push(i, d, jt_indptr, jt_indices, jt_perm, j_data, h)
-                        push(i, d, kt_indptr, kt_indices, kt_perm, k_data, h)
-                        changed += 1
-                nfl += changed
-                if changed == 0:
-                    done, taken = True, t
-                    break
-            else:
-                unstable = 0
-                m = 0
-                for i in range(n):
-                    v = sgn(h[i] + j_d[i] * si[i] + bb[i])
-                    if v != si[i]:
-                        unstable += 1
-                        if mode == SYNC or uniform(seed, GATE, t, bi, i) < p:
-                            todo[m] = i
-                            new[m] = v
-                            m += 1
-                if unstable == 0:
-                    done, taken = True, t
-                    break
-                if t == max_steps:
-                    break
-                for q in range(m):
-                    i = todo[q]
-                    d = new[q] - si[i]
-                    si[i] = new[q]
-                    push(i, d, jt_indptr, jt_indices, jt_perm, j_data, h)
-                    push(i, d, kt_indptr, kt_indices, kt_perm, k_data, h)
-                nfl += m
-            if record:
-                traj[bi, t + 1] = si
-        steps[bi] = taken
-        converged[bi] = done
-        flips[bi] = nfl
-        if record:
-            for t in range(taken + 1, traj.shape[1]):
-                traj[bi, t] = si
+        h = np.empty(n)
+        initial_field(si, net, h)
+        relax_one(mode, p, seeds[0], bi, max_steps[0], si, b_free[bi], h, net, nothing)
+        steps[bi, 0], converged[bi, 0], _ = relax_one(mode, p, seeds[1], bi, max_steps[1], si, b_sup[bi], h,
+                                                      net, nothing)
+        s_sup[bi] = si
+        if max_steps[2] >= 0:
+            steps[bi, 1], converged[bi, 1], _ = relax_one(mode, p, seeds[2], bi, max_steps[2], si, b_free[bi], h,
+                                                          net, nothing)
+        else:
+            steps[bi, 1], converged[bi, 1] = steps[bi, 0], converged[bi, 0]
+        for i in range(n):
+            h_out[bi, i] = h[i] + j_d[i] * si[i] + b_free[bi, i]
 
 
 @nb.njit(cache=True, parallel=True)
-def fields_batch(s, b, j_d, j_indptr, j_indices, j_data, k_indptr, k_indices, k_data, out):
+def fields_batch(s, b, net, out):
     """out [B, N] = (J + K) s + J_D s + b, from scratch for every sample."""
+    j_d = net[0]
     for bi in nb.prange(s.shape[0]):
         h = out[bi]
+        initial_field(s[bi], net, h)
         for i in range(h.size):
-            h[i] = j_d[i] * s[bi, i] + (b[bi, i] if b.shape[0] > 1 else b[0, i])
-        recurrent_field(s[bi], j_indptr, j_indices, j_data, h)
-        recurrent_field(s[bi], k_indptr, k_indices, k_data, h)
+            h[i] += j_d[i] * s[bi, i] + (b[bi, i] if b.shape[0] > 1 else b[0, i])

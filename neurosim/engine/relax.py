@@ -35,6 +35,12 @@ class RelaxResult:
         return ev[np.argsort(ev["step"], kind="stable")]
 
 
+def kernel_arrays(cn):
+    """The IR arrays the kernels read, as one tuple (see kernels.relax_one)."""
+    return (cn.j_d, cn.j_indptr, cn.j_indices, cn.j_data, cn.jt_indptr, cn.jt_indices, cn.jt_perm,
+            cn.k_indptr, cn.k_indices, cn.k_data, cn.kt_indptr, cn.kt_indices, cn.kt_perm)
+
+
 def initial_states(s0, n, batch):
     """s0 -> int8 [B, N] in {-1, 0, +1}: None is the neutral start (all zero). A 0
     marks a neutral neuron not updated yet: the neutral start, or the continuation
@@ -84,9 +90,7 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
     converged = np.zeros(n_batch, dtype=bool)
     flips = np.zeros(n_batch, dtype=np.int64)
     traj = np.zeros((n_batch, max_steps + 1 if record else 0, cn.n), dtype=np.int8)
-    kernels.relax_batch(MODES[mode], p, seed, max_steps, s, np.ascontiguousarray(b), cn.j_d,
-                        cn.j_indptr, cn.j_indices, cn.j_data, cn.jt_indptr, cn.jt_indices, cn.jt_perm,
-                        cn.k_indptr, cn.k_indices, cn.k_data, cn.kt_indptr, cn.kt_indices, cn.kt_perm,
+    kernels.relax_batch(MODES[mode], p, seed, max_steps, s, np.ascontiguousarray(b), kernel_arrays(cn),
                         steps, converged, flips, traj)
     trajectory = traj[:, : int(steps.max()) + 1] if record else None
     return RelaxResult(s, steps, converged, flips, trajectory)
@@ -97,8 +101,7 @@ def local_fields(cn, s, field=None):
     s = np.ascontiguousarray(np.atleast_2d(s))
     b = np.zeros((1, cn.n)) if field is None else np.ascontiguousarray(np.atleast_2d(field), dtype=np.float64)
     out = np.empty(s.shape, dtype=np.float64)
-    kernels.fields_batch(s, b, cn.j_d, cn.j_indptr, cn.j_indices, cn.j_data,
-                         cn.k_indptr, cn.k_indices, cn.k_data, out)
+    kernels.fields_batch(s, b, kernel_arrays(cn), out)
     return out
 
 

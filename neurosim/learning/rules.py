@@ -59,14 +59,25 @@ def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
         raise ValueError(f"variant must be 'asym', 'sym1' or 'sym2', got {variant!r}")
 
 
+@nb.njit(cache=True, parallel=True)
+def _masked_update(w, on, post_t, pre_t, scale, keep):
+    for i in nb.prange(w.shape[0]):
+        for k in range(w.shape[1]):
+            if on[i, k]:
+                acc = 0.0
+                for mu in range(post_t.shape[1]):
+                    acc += post_t[i, mu] * pre_t[k, mu]
+                w[i, k] = w[i, k] * keep + scale * acc
+
+
 def input_update(cn, s, g, x, eta, decay=0.0):
     """W_in on its pattern and the a_in rows, in place (Eq. 85 averaged over B)."""
     if cn.input_dim == 0 or (eta == 0.0 and decay == 0.0):
         return
     on = cn.w_in_mask & cn.a_in[:, None]
-    if decay:
-        cn.w_in -= (eta * decay) * cn.w_in * on
-    cn.w_in += (eta / s.shape[0]) * ((g * s).T @ x) * on
+    post_t = np.ascontiguousarray((g * s).T)
+    _masked_update(cn.w_in, on, post_t, np.ascontiguousarray(x.T, dtype=np.float64), eta / s.shape[0],
+                   1.0 - eta * decay)
 
 
 def back_update(cn, s, g, y, eta):

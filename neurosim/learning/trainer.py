@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine import local_fields, relax
-from ..engine.relax import MODES
+from ..engine import kernels, relax
+from ..engine.relax import MODES, kernel_arrays
 from ..fields import external_field
 from ..validate import check_nonneg, check_nonneg_int, check_positive_int, check_unit
 from . import rules
@@ -127,18 +127,28 @@ class Trainer:
         return relax(self.cn, s0=s0, field=b, mode=c.mode, p=c.p, max_steps=steps, seed=seed)
 
     def phases(self, x, y_back, key=(0, 0)):
-        """Warmup, supervised and free relaxations: (b_free, s', s*, results)."""
-        b_free = self.free_field(x)
+        """Warmup, supervised and free relaxations of a batch, fused in one kernel.
+
+        Returns (s', s*, h, steps [B, 2], converged [B, 2]) where h is the local
+        field at s* without supervision (Eq. 83) and column 0 / 1 of steps and
+        converged describe the supervised / free phase."""
+        c = self.config
+        b_free = np.ascontiguousarray(self.free_field(x))
         lam_y = self._lam("lam_y")
         b_sup = b_free
         if y_back is not None and lam_y != 0.0:
-            b_sup = b_free + external_field(self.cn, y=y_back, lam_y=lam_y)
-        warm = self._relax(np.zeros((b_free.shape[0], self.cn.n)), b_free, self.warmup, self._seed(*key, 0))
-        sup = self._relax(warm.states, b_sup, self.config.max_steps, self._seed(*key, 1))
-        if self.config.approximate:
-            return b_free, sup.states, sup.states, (sup, sup)
-        free = self._relax(sup.states, b_free, self.config.max_steps, self._seed(*key, 2))
-        return b_free, sup.states, free.states, (sup, free)
+            b_sup = np.ascontiguousarray(b_free + external_field(self.cn, y=y_back, lam_y=lam_y))
+        n_batch, n = b_free.shape
+        s = np.zeros((n_batch, n), dtype=np.int8)
+        s_sup = np.empty_like(s)
+        h = np.empty((n_batch, n))
+        steps = np.zeros((n_batch, 2), dtype=np.int64)
+        converged = np.zeros((n_batch, 2), dtype=bool)
+        seeds = np.array([self._seed(*key, k) for k in range(3)], dtype=np.int64)
+        limits = np.array([self.warmup, c.max_steps, -1 if c.approximate else c.max_steps], dtype=np.int64)
+        kernels.relax_phases(MODES[c.mode], c.p, seeds, limits, s, b_free, b_sup, kernel_arrays(self.cn),
+                             s_sup, h, steps, converged)
+        return s_sup, s, h, steps, converged
 
     # ------------------------------------------------------------- learning
     def train_batch(self, x, y_back, y_out=None, key=(0, 0), readout=True):
@@ -149,8 +159,7 @@ class Trainer:
         targets (None: no readout update)."""
         c = self.config
         x = np.asarray(x, dtype=np.float64)
-        b_free, s1, s2, (sup, free) = self.phases(x, y_back, key)
-        h = local_fields(self.cn, s2, b_free)
+        s1, s2, h, steps, converged = self.phases(x, y_back, key)
         gate = rules.margin_gate(s2, h, c.kappa_j, c.gamma)
         gate_in = gate if c.kappa_in == c.kappa_j else rules.margin_gate(s2, h, c.kappa_in, c.gamma)
         rules.coupling_update(self.cn, s2, gate, c.eta_j, c.decay_j, c.variant)
@@ -160,8 +169,8 @@ class Trainer:
         if readout and y_out is not None:
             rules.readout_update(self.cn, s2, y_out, c.eta_out, c.kappa_out, c.decay_out)
         return {
-            "converged_supervised": sup.converged.mean(), "converged_free": free.converged.mean(),
-            "steps_supervised": sup.steps.mean(), "steps_free": free.steps.mean(),
+            "converged_supervised": converged[:, 0].mean(), "converged_free": converged[:, 1].mean(),
+            "steps_supervised": steps[:, 0].mean(), "steps_free": steps[:, 1].mean(),
             "q_dyn": float(np.mean(s1.astype(np.float64) * s2)),
             "gated_fraction": float(gate.mean()),
             "unstable_fraction": float(np.mean(np.where(h >= 0, 1, -1) != s2)),

@@ -1,0 +1,69 @@
+"""Quadrature grids for the Gaussian integrals of the local-entropy free energy.
+
+All rules are trapezoidal rules on (mapped) uniform grids: for smooth
+integrands decaying like a Gaussian they converge exponentially fast in the
+number of nodes, and they tolerate the sharp (width ``sqrt((1-q)/q)``) steps
+of ``H((-v - sqrt(q) z)/sqrt(1 - q))`` once the nodes are concentrated there.
+Weights are returned as logarithms and include the N(0, 1) density.
+"""
+import numpy as np
+from .special import LOG_SQRT_2PI
+
+Z_MAX = 9.0          # |z| beyond this carries < 1e-18 of the Gaussian mass
+
+
+def step_adapted_z_grid(kinks, width, *, z_max=Z_MAX, coarse=0.3, fine=0.15, spread=3.0):
+    """Nodes ``z`` and log-weights for ``E f(z)``, ``z ~ N(0, 1)``, with nodes
+    packed (spacing ``fine * width``) around each point of ``kinks`` and
+    spacing ``coarse`` far from them.
+
+    The grid is uniform in ``xi(z) = int rho`` for the node density
+    ``rho(z) = 1/coarse + sum_k 1/(fine width (1 + ((z - k)/(spread width))^2))``,
+    inverted by Newton steps; a node's weight is ``dxi / rho(z)`` times the
+    Gaussian density (trapezoid rule in ``xi``).  The Lorentzian bumps matter:
+    with Gaussian bumps ``1/rho`` has complex poles close to the real axis and
+    the mapped rule loses its exponential convergence (errors ~1e-3 were
+    measured at ``d = 1e-3``); with Lorentzians ``1/rho`` stays analytic in a
+    wide strip and 1e-13 is reached with ~190 nodes for two kinks.
+    Symmetric kinks give a grid symmetric under ``z -> -z``.
+    """
+    kinks = np.unique(np.round(np.asarray(kinks, dtype=float), 14))
+    sig = spread * width
+    amp = 1.0 / (fine * width)
+
+    def xi(z):
+        return z / coarse + (amp * sig * np.arctan((z[..., None] - kinks) / sig)).sum(-1)
+
+    def rho(z):
+        return 1.0 / coarse + (amp / (1.0 + ((z[..., None] - kinks) / sig) ** 2)).sum(-1)
+
+    ends = xi(np.array([-z_max, z_max]))
+    n = int(np.ceil(ends[1] - ends[0])) + 1
+    if n % 2 == 0:
+        n += 1
+    targets = np.linspace(ends[0], ends[1], n)
+    dense = np.linspace(-z_max, z_max, 4 * n + 1)
+    z = np.interp(targets, xi(dense), dense)
+    for _ in range(6):
+        z = z - (xi(z) - targets) / rho(z)
+    z = np.clip(z, -z_max, z_max)
+    step = targets[1] - targets[0]
+    log_w = -0.5 * z * z - LOG_SQRT_2PI + np.log(step / rho(z))
+    return z, log_w
+
+
+def half_line_t_grid(a, y, *, coarse=0.4, per_a=0.35):
+    """Nodes ``t >= 0`` and log-weights such that ``sum w f(t) = E f(t)`` for any
+    ``f`` even under ``t -> -t`` (jointly with the other variables), for the
+    tilted integrands ``cosh(a t + c)^y`` of the local entropy.
+
+    The spacing ``min(coarse, per_a / a)`` resolves ``log cosh(a t)``; the
+    range ``a y + sqrt(80 + 2 y exp(-2 y a^2))`` bounds the region holding all
+    but ``e^-40`` of the mass of ``exp(-t^2/2) cosh(a t + c)^y`` for any ``c``.
+    """
+    h = coarse if a <= 0 else min(coarse, per_a / a)
+    top = a * y + np.sqrt(80.0 + 2.0 * y * np.exp(-2.0 * y * a * a))
+    n = int(np.ceil(top / h))
+    t = np.arange(n + 1) * h
+    log_w = -0.5 * t * t - LOG_SQRT_2PI + np.log(h) + np.where(t > 0, np.log(2.0), 0.0)
+    return t, log_w
