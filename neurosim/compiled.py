@@ -1,13 +1,14 @@
 """The IR: a :class:`CompiledNetwork` is plain arrays and nothing else. Every
 engine and backend reads only this.
 
-Couplings are kept in two CSR matrices over the N neurons (row = post i,
-column = pre j): ``j_*`` the learnable couplings J on their pattern A, ``k_*`` the
-fixed ones K (chain lambda_L / lambda_R, frozen projections). Each comes with its
-transposed index ``*t_indptr, *t_indices, *t_perm`` (the out-neighbours of every
-neuron and where their weight sits in ``*_data``), which the event-driven kernels
-use to push a flip to its targets; learning changes ``*_data`` in place, never the
-pattern, so the index stays valid.
+Couplings are kept in two sparse matrices over the N neurons, compressed by
+column (CSC: ``indptr`` over the pre-neurons j, ``indices`` the post-neurons i,
+``data`` the weights W_ij): ``j_*`` holds the learnable couplings J on their pattern
+A, ``k_*`` the fixed ones K (chain lambda_L / lambda_R, frozen projections). Column j
+is the out-neighbour list of neuron j, the order in which the event-driven kernels
+push a flip of s_j to its targets, so one copy of the pattern serves both the
+fields and the pushes. Learning changes ``*_data`` in place, never the pattern.
+``learnable()`` / ``fixed()`` give the usual [post, pre] scipy CSR matrices.
 """
 import hashlib
 import json
@@ -24,18 +25,12 @@ class CompiledNetwork:
     n: int
     pop_names: tuple
     pop_offsets: np.ndarray      # int64 [P+1]
-    j_indptr: np.ndarray         # int64 [N+1]
-    j_indices: np.ndarray        # int32 [nnz_J]
+    j_indptr: np.ndarray         # int64 [N+1], over pre-neurons (CSC)
+    j_indices: np.ndarray        # int32 [nnz_J], post-neurons
     j_data: np.ndarray           # float64 [nnz_J]
-    jt_indptr: np.ndarray
-    jt_indices: np.ndarray
-    jt_perm: np.ndarray
     k_indptr: np.ndarray
     k_indices: np.ndarray
     k_data: np.ndarray
-    kt_indptr: np.ndarray
-    kt_indices: np.ndarray
-    kt_perm: np.ndarray
     j_d: np.ndarray              # float64 [N]
     a_in: np.ndarray             # bool [N]
     a_back: np.ndarray
@@ -48,8 +43,7 @@ class CompiledNetwork:
     lam_y: float
     meta: str = "{}"             # JSON: topology name and parameters
 
-    ARRAYS = ("pop_offsets", "j_indptr", "j_indices", "j_data", "jt_indptr", "jt_indices", "jt_perm",
-              "k_indptr", "k_indices", "k_data", "kt_indptr", "kt_indices", "kt_perm",
+    ARRAYS = ("pop_offsets", "j_indptr", "j_indices", "j_data", "k_indptr", "k_indices", "k_data",
               "j_d", "a_in", "a_back", "a_out", "w_in", "w_in_mask", "w_back", "w_out")
 
     @property
@@ -65,12 +59,28 @@ class CompiledNetwork:
         return slice(int(self.pop_offsets[i]), int(self.pop_offsets[i + 1]))
 
     def learnable(self):
-        """The learnable couplings J as a scipy CSR matrix (a copy)."""
-        return sp.csr_matrix((self.j_data.copy(), self.j_indices, self.j_indptr), shape=(self.n, self.n))
+        """The learnable couplings J [post, pre] as a scipy CSR matrix (a copy)."""
+        return _to_csr(self.j_indptr, self.j_indices, self.j_data, self.n)
 
     def fixed(self):
-        """The fixed couplings K as a scipy CSR matrix (a copy)."""
-        return sp.csr_matrix((self.k_data.copy(), self.k_indices, self.k_indptr), shape=(self.n, self.n))
+        """The fixed couplings K [post, pre] as a scipy CSR matrix (a copy)."""
+        return _to_csr(self.k_indptr, self.k_indices, self.k_data, self.n)
+
+    def with_couplings(self, learnable=None, fixed=None, j_d=None, w_in=None, w_back=None, w_out=None):
+        """A new CompiledNetwork with other values on the same patterns (e.g. the
+        quantised weights of a hardware profile). ``learnable`` / ``fixed`` are
+        [post, pre] matrices whose values are read at the stored pattern."""
+        out = self.copy()
+        for prefix, M in (("j", learnable), ("k", fixed)):
+            if M is not None:
+                getattr(out, prefix + "_data")[:] = _values_at(out, prefix, M)
+        for name, arr in (("j_d", j_d), ("w_in", w_in), ("w_back", w_back), ("w_out", w_out)):
+            if arr is not None:
+                new = np.array(arr, dtype=np.float64)
+                if new.shape != getattr(self, name).shape:
+                    raise ValueError(f"{name} must have shape {getattr(self, name).shape}, got {new.shape}")
+                setattr(out, name, new)
+        return out
 
     def coupling_matrix(self):
         """Dense N x N matrix of all recurrent couplings: J + K + diag(J_D), so that
@@ -100,19 +110,23 @@ class CompiledNetwork:
         return CompiledNetwork(**kw)
 
 
-def transpose_index(indptr, indices, n):
-    """Out-neighbour index of a CSR pattern: for pre-neuron j, the posts
-    ``t_indices[t_indptr[j]:t_indptr[j+1]]`` and the positions ``t_perm`` of their
-    weights in the CSR data array."""
-    order = np.argsort(indices, kind="stable").astype(INDEX)
-    rows = np.repeat(np.arange(n, dtype=INDEX), np.diff(indptr))
-    t_indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(indices, minlength=n), out=t_indptr[1:])
-    return t_indptr, rows[order], order
+def _to_csr(indptr, indices, data, n):
+    return sp.csc_matrix((data.copy(), indices, indptr), shape=(n, n)).tocsr()
+
+
+def _values_at(cn, prefix, M):
+    """Values of the [post, pre] matrix M at the stored pattern, in storage order."""
+    indptr, indices = getattr(cn, prefix + "_indptr"), getattr(cn, prefix + "_indices")
+    M = sp.csc_matrix(M) if sp.issparse(M) else np.asarray(M, dtype=np.float64)
+    if M.shape != (cn.n, cn.n):
+        raise ValueError(f"coupling matrix must have shape ({cn.n}, {cn.n}), got {M.shape}")
+    cols = np.repeat(np.arange(cn.n), np.diff(indptr))
+    vals = np.asarray(M[indices, cols], dtype=np.float64).ravel()
+    return vals
 
 
 def _assemble(network, learnable):
-    """Global CSR of the learnable (or fixed) projections; overlaps are errors."""
+    """Global CSC of the learnable (or fixed) projections; overlaps are errors."""
     off = network.offsets()
     n = network.n
     rows, cols, vals = [], [], []
@@ -132,11 +146,9 @@ def _assemble(network, learnable):
     if np.unique(key).size != key.size:
         kind = "learnable" if learnable else "fixed"
         raise ValueError(f"two {kind} projections cover the same pair of neurons; merge them into one")
-    M = sp.csr_matrix((v.astype(np.float64), (r, c)), shape=(n, n))
+    M = sp.csc_matrix((v.astype(np.float64), (r, c)), shape=(n, n))
     M.sort_indices()
-    indptr = M.indptr.astype(np.int64)
-    indices = M.indices.astype(INDEX)
-    return indptr, indices, M.data.astype(np.float64), transpose_index(indptr, indices, n)
+    return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data.astype(np.float64)
 
 
 def compile(network):
@@ -149,8 +161,8 @@ def compile(network):
         raise ValueError("network has no population: call add_population first")
     n = network.n
     pops = network.populations
-    jp, ji, jv, (jtp, jti, jtm) = _assemble(network, True)
-    kp, ki, kv, (ktp, kti, ktm) = _assemble(network, False)
+    jp, ji, jv = _assemble(network, True)
+    kp, ki, kv = _assemble(network, False)
     w_in = network.w_in if network.w_in is not None else np.zeros((n, 0))
     mask = network.w_in_mask if network.w_in_mask is not None else w_in != 0
     w_back = network.w_back if network.w_back is not None else np.zeros((n, 0))
@@ -165,8 +177,7 @@ def compile(network):
         n=n,
         pop_names=tuple(p.name for p in pops),
         pop_offsets=np.concatenate([[0], np.cumsum([p.size for p in pops])]).astype(np.int64),
-        j_indptr=jp, j_indices=ji, j_data=jv, jt_indptr=jtp, jt_indices=jti, jt_perm=jtm,
-        k_indptr=kp, k_indices=ki, k_data=kv, kt_indptr=ktp, kt_indices=kti, kt_perm=ktm,
+        j_indptr=jp, j_indices=ji, j_data=jv, k_indptr=kp, k_indices=ki, k_data=kv,
         j_d=np.concatenate([np.full(p.size, p.j_d) for p in pops]).astype(np.float64),
         a_in=np.concatenate([p.a_in for p in pops]).astype(bool),
         a_back=np.concatenate([p.a_back for p in pops]).astype(bool),

@@ -277,8 +277,7 @@ _COMPILED_SCALARS = ("n", "pop_names", "lam_x", "lam_y", "meta")
 _COMPILED_LAYOUT = (
     ("pop_offsets", "iu", ("P+1",)),
     *((f"{c}{part}", kinds, (dim,)) for c, nnz in (("j", "nnz_J"), ("k", "nnz_K")) for part, kinds, dim in (
-        ("_indptr", "iu", "N+1"), ("_indices", "iu", nnz), ("_data", "f", nnz),
-        ("t_indptr", "iu", "N+1"), ("t_indices", "iu", nnz), ("t_perm", "iu", nnz))),
+        ("_indptr", "iu", "N+1"), ("_indices", "iu", nnz), ("_data", "f", nnz))),
     ("j_d", "f", ("N",)), *((m, "b", ("N",)) for m in _MASKS),
     ("w_in", "f", ("N", "D")), ("w_in_mask", "b", ("N", "D")),
     ("w_back", "f", ("N", "C")), ("w_out", "f", ("C_out", "N")))

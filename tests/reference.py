@@ -16,9 +16,9 @@ def sgn(v):
 def dense_couplings(cn):
     M = np.zeros((cn.n, cn.n))
     for indptr, indices, data in ((cn.j_indptr, cn.j_indices, cn.j_data), (cn.k_indptr, cn.k_indices, cn.k_data)):
-        for i in range(cn.n):
-            for q in range(indptr[i], indptr[i + 1]):
-                M[i, indices[q]] += data[q]
+        for j in range(cn.n):  # column j: the out-neighbours of neuron j
+            for q in range(indptr[j], indptr[j + 1]):
+                M[indices[q], j] += data[q]
     M[np.arange(cn.n), np.arange(cn.n)] += cn.j_d
     return M
 

@@ -26,42 +26,32 @@ def sgn(v):
     return np.int8(1) if v >= 0.0 else np.int8(-1)
 
 
-@nb.njit(cache=True)
-def recurrent_field(s, indptr, indices, data, h):
-    """h_i += sum_j W_ij s_j for one CSR matrix (rows = post)."""
-    for i in range(h.size):
-        acc = 0.0
-        for q in range(indptr[i], indptr[i + 1]):
-            acc += data[q] * s[indices[q]]
-        h[i] += acc
-
-
 @nb.njit(inline="always")
-def push(j, d, t_indptr, t_indices, t_perm, data, h):
-    """Event: s_j changed by d; add d W_ij to the field of every out-neighbour i."""
-    for q in range(t_indptr[j], t_indptr[j + 1]):
-        h[t_indices[q]] += d * data[t_perm[q]]
+def push(j, d, indptr, indices, data, h):
+    """Event: s_j changed by d; add d W_ij to the field of every out-neighbour i
+    (column j of the CSC matrix)."""
+    for q in range(indptr[j], indptr[j + 1]):
+        h[indices[q]] += d * data[q]
 
 
 @nb.njit(cache=True)
 def initial_field(si, net, h):
-    """h = (J + K) s from scratch (nothing to add from the neutral state)."""
+    """h = (J + K) s from scratch: every non-neutral neuron pushes its state."""
     h[:] = 0.0
-    for i in range(si.size):
-        if si[i] != 0:
-            recurrent_field(si, net[1], net[2], net[3], h)
-            recurrent_field(si, net[7], net[8], net[9], h)
-            return
+    for j in range(si.size):
+        if si[j] != 0:
+            push(j, si[j], net[1], net[2], net[3], h)
+            push(j, si[j], net[4], net[5], net[6], h)
 
 
 @nb.njit(cache=True)
 def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
     """Relax one sample in place: states ``si`` (int8), recurrent field ``h``
     (kept equal to (J + K) si), external field ``bb``; ``net`` is the tuple
-    (j_d, J CSR, J out-index, K CSR, K out-index). Records s(0..T) into ``traj``
+    (j_d, J as CSC, K as CSC). Records s(0..T) into ``traj``
     when it has rows. Returns (steps applied, converged, neuron changes):
     a fixed point found at step t gives t steps."""
-    j_d, jp, ji, jv, jtp, jti, jtm, kp, ki, kv, ktp, kti, ktm = net
+    j_d, jp, ji, jv, kp, ki, kv = net
     n = si.size
     record = traj.shape[0] > 0
     todo = np.empty(n, dtype=np.int64)
@@ -82,8 +72,8 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
                 if v != si[i]:
                     d = v - si[i]
                     si[i] = v
-                    push(i, d, jtp, jti, jtm, jv, h)
-                    push(i, d, ktp, kti, ktm, kv, h)
+                    push(i, d, jp, ji, jv, h)
+                    push(i, d, kp, ki, kv, h)
                     changed += 1
             nfl += changed
             if changed == 0:
@@ -109,8 +99,8 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
                 i = todo[q]
                 d = new[q] - si[i]
                 si[i] = new[q]
-                push(i, d, jtp, jti, jtm, jv, h)
-                push(i, d, ktp, kti, ktm, kv, h)
+                push(i, d, jp, ji, jv, h)
+                push(i, d, kp, ki, kv, h)
             nfl += m
         if record:
             traj[t + 1] = si

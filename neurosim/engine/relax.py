@@ -37,8 +37,7 @@ class RelaxResult:
 
 def kernel_arrays(cn):
     """The IR arrays the kernels read, as one tuple (see kernels.relax_one)."""
-    return (cn.j_d, cn.j_indptr, cn.j_indices, cn.j_data, cn.jt_indptr, cn.jt_indices, cn.jt_perm,
-            cn.k_indptr, cn.k_indices, cn.k_data, cn.kt_indptr, cn.kt_indices, cn.kt_perm)
+    return (cn.j_d, cn.j_indptr, cn.j_indices, cn.j_data, cn.k_indptr, cn.k_indices, cn.k_data)
 
 
 def initial_states(s0, n, batch):

@@ -27,14 +27,13 @@ def margin_gate(s, h, kappa, gamma=None):
 
 
 @nb.njit(cache=True, parallel=True)
-def _csr_update(indptr, indices, data, post_t, pre_t, scale, keep):
-    n = indptr.size - 1
-    nb_ = post_t.shape[1]
-    for i in nb.prange(n):
-        for q in range(indptr[i], indptr[i + 1]):
-            j = indices[q]
+def _pattern_update(indptr, indices, data, post_t, pre_t, scale, keep):
+    """data_ij <- keep data_ij + scale sum_mu post_i^mu pre_j^mu on a CSC pattern."""
+    for j in nb.prange(indptr.size - 1):
+        for q in range(indptr[j], indptr[j + 1]):
+            i = indices[q]
             acc = 0.0
-            for mu in range(nb_):
+            for mu in range(post_t.shape[1]):
                 acc += post_t[i, mu] * pre_t[j, mu]
             data[q] = data[q] * keep + scale * acc
 
@@ -49,12 +48,12 @@ def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
     scale = eta / s.shape[0]
     st, gst = np.ascontiguousarray(s.T), np.ascontiguousarray(gs.T)
     if variant == "asym":
-        _csr_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, st, scale, keep)
+        _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, st, scale, keep)
     elif variant == "sym1":
-        _csr_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, gst, scale, keep)
+        _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, gst, scale, keep)
     elif variant == "sym2":
-        _csr_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, st, scale / 2, keep)
-        _csr_update(cn.j_indptr, cn.j_indices, cn.j_data, st, gst, scale / 2, 1.0)
+        _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, st, scale / 2, keep)
+        _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, st, gst, scale / 2, 1.0)
     else:
         raise ValueError(f"variant must be 'asym', 'sym1' or 'sym2', got {variant!r}")
 

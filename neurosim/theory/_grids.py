@@ -10,6 +10,7 @@ import numpy as np
 from .special import LOG_SQRT_2PI
 
 Z_MAX = 9.0          # |z| beyond this carries < 1e-18 of the Gaussian mass
+MAX_T_NODES = 100000  # t nodes; beyond, y * qhat is far outside the range of the analysis
 
 
 def step_adapted_z_grid(kinks, width, *, z_max=Z_MAX, coarse=0.3, fine=0.15, spread=3.0):
@@ -55,15 +56,23 @@ def step_adapted_z_grid(kinks, width, *, z_max=Z_MAX, coarse=0.3, fine=0.15, spr
 def half_line_t_grid(a, y, *, coarse=0.4, per_a=0.35):
     """Nodes ``t >= 0`` and log-weights such that ``sum w f(t) = E f(t)`` for any
     ``f`` even under ``t -> -t`` (jointly with the other variables), for the
-    tilted integrands ``cosh(a t + c)^y`` of the local entropy.
+    tilted integrands ``exp(-t^2/2) cosh(a t + c)^y`` of the local entropy.
 
-    The spacing ``min(coarse, per_a / a)`` resolves ``log cosh(a t)``; the
-    range ``a y + sqrt(80 + 2 y exp(-2 y a^2))`` bounds the region holding all
-    but ``e^-40`` of the mass of ``exp(-t^2/2) cosh(a t + c)^y`` for any ``c``.
+    The spacing ``min(coarse, per_a / a)`` resolves ``log cosh(a t)`` (the
+    trapezoid error is ~exp(-pi^2/(a h)) < e^-25); the range ``a y + D`` with
+    ``D = sqrt(80 + 2 y exp(-2 y a^2))`` holds all but ``e^-40`` of the mass for
+    any ``c``.  When ``y a^2 >= 10`` every ``c`` puts its mass within ``D`` of
+    ``t = a y`` (the rest is suppressed by ``exp(-y (y a^2/2 - log 2))``), so
+    only the window ``[a y - D, a y + D]`` is kept.
     """
     h = coarse if a <= 0 else min(coarse, per_a / a)
-    top = a * y + np.sqrt(80.0 + 2.0 * y * np.exp(-2.0 * y * a * a))
-    n = int(np.ceil(top / h))
-    t = np.arange(n + 1) * h
+    mode = a * y
+    reach = np.sqrt(80.0 + 2.0 * y * np.exp(-2.0 * y * a * a))
+    start = mode - reach if (y * a * a >= 10.0 and mode > reach) else 0.0
+    n = int(np.ceil((mode + reach - start) / h))
+    if n > MAX_T_NODES:
+        raise ValueError(f"y * qhat = {y * a * a:.3g} (y = {y:.3g}) needs {n} quadrature nodes in t; "
+                         f"at most {MAX_T_NODES} are supported")
+    t = start + np.arange(n + 1) * h
     log_w = -0.5 * t * t - LOG_SQRT_2PI + np.log(h) + np.where(t > 0, np.log(2.0), 0.0)
     return t, log_w

@@ -11,6 +11,19 @@ Hence ``E N_fp = z^N`` with ``z`` the one-dimensional Ising-chain partition
 function of Eq. 17, and ``S_a = log(z) / L`` (Eq. 21), entropy per neuron.
 
 Every entropy here is in nats per neuron (per layer), as in the paper.
+
+Notes against the printed text (checked by the brute-force sum):
+
+* Eq. 14 writes ``prod_{l=1}^{L-1}``; every layer contributes, ``prod_{l=1}^{L}``
+  (Eq. 17 has it right).
+* "S is increasing in J_D and lam" (main text, after Eq. 3) holds for ``J_D``
+  at every depth, and for ``lam`` at ``L = 2`` only when ``J_D`` is small
+  (e.g. the ``J_D <= 0.25`` of Fig. 5).  At large ``J_D`` (e.g. 1) ``S_a``
+  decreases with ``lam``: a strong chain coupling only forces the layers to
+  align, and ``S_a -> log(2)/L`` (``L = 2, 3``; ``L = 4`` gives
+  ``log(2 + 2 H(-J_D)^2)/4``: a domain wall between the two middle layers
+  leaves both unbiased).  For ``L = 3`` and ``J_D = 0.25`` ``S_a`` overshoots
+  that limit and comes back down.  It goes to ``log 2`` when ``J_D -> inf``.
 """
 import itertools
 

@@ -63,6 +63,7 @@ from .annealed import annealed_entropy
 from .special import log_H
 
 LOG2 = math.log(2.0)
+Y_MAX = 1e7          # largest y searched for y*(d)
 
 
 @dataclass(frozen=True)
@@ -96,22 +97,32 @@ def _check(d, y, j_d, lam, layers):
 
 # ----------------------------------------------------------------------------- L = 1
 
-def _core_moments(qhat, q1, y, j_d):
-    """``(log I, <tanh^2>, <log zeta>)`` for the core module (Eq. 77)."""
+def _core_moments(qhat, q1, y, j_d, chunk=2048):
+    """``(log I, <tanh^2>, <log zeta>)`` for the core module (Eq. 77); the
+    ``t`` nodes are processed in chunks so memory stays bounded at large ``y``."""
     a = math.sqrt(qhat)
     sq, sr = math.sqrt(q1), math.sqrt(1.0 - q1)
     z, lwz = step_adapted_z_grid([-j_d / sq, j_d / sq], sr / sq)
     t, lwt = half_line_t_grid(a, y)
     lA = log_H(-(j_d + sq * z) / sr)[:, None]
     lB = log_H(-(j_d - sq * z) / sr)[:, None]
-    at = a * t[None, :]
-    u, v = at + lA, -at + lB
-    log_zeta = np.logaddexp(u, v)
-    tanh = np.tanh(0.5 * (u - v))
-    lw = y * log_zeta + lwz[:, None] + lwt[None, :]
-    log_i = logsumexp(lw)
-    p = np.exp(lw - log_i)
-    return float(log_i), float(np.sum(p * tanh * tanh)), float(np.sum(p * log_zeta))
+    ref = -np.inf
+    s0 = s1 = s2 = 0.0
+    for k in range(0, len(t), chunk):
+        at = a * t[None, k:k + chunk]
+        u, v = at + lA, -at + lB
+        log_zeta = np.logaddexp(u, v)
+        tanh = np.tanh(0.5 * (u - v))
+        lw = y * log_zeta + lwz[:, None] + lwt[None, k:k + chunk]
+        top = lw.max()
+        if top > ref:
+            scale = math.exp(ref - top) if np.isfinite(ref) else 0.0
+            s0, s1, s2, ref = s0 * scale, s1 * scale, s2 * scale, top
+        e = np.exp(lw - ref)
+        s0 += e.sum()
+        s1 += (e * tanh * tanh).sum()
+        s2 += (e * log_zeta).sum()
+    return float(ref + math.log(s0)), float(s1 / s0), float(s2 / s0)
 
 
 # ----------------------------------------------------------------------------- L = 2
@@ -223,22 +234,26 @@ def _solve_qhat(q1, y, j_d, lam, layers, guess=None):
             cache[log_qhat] = _moments(math.exp(log_qhat), q1, y, j_d, lam, layers)
         return cache[log_qhat][1] - q1
 
-    x0 = math.log(guess) if guess and guess > 0 else 0.0
-    f0 = gap(x0)
+    # y qhat stays O(1) at the solutions of interest; start there when no guess is given
+    x0 = math.log(guess) if guess and guess > 0 else math.log(2.0 / max(y, 0.2))
+    x_max = math.log(1e3 / y)          # y qhat <= 1e3
+    f0 = gap(min(x0, x_max))
+    x0 = min(x0, x_max)
     step = 0.7 if guess else 1.5
     lo = hi = x0
     if f0 < 0:
         while gap(hi) < 0:
-            lo, hi = hi, hi + step
+            if hi >= x_max:
+                raise ValueError(f"no qhat with y*qhat <= 1e3 solves the saddle-point equation "
+                                 f"(d={(1 - q1) / 2:g}, y={y:g})")
+            lo, hi = hi, min(hi + step, x_max)
             step *= 1.6
-            if hi > 40:
-                raise ValueError(f"no qhat solves the saddle-point equation (d={(1 - q1) / 2}, y={y})")
     else:
         while gap(lo) > 0:
             lo, hi = lo - step, lo
             step *= 1.6
             if lo < -60:
-                raise ValueError(f"no qhat > 0 solves the saddle-point equation (d={(1 - q1) / 2}, y={y}); "
+                raise ValueError(f"no qhat > 0 solves the saddle-point equation (d={(1 - q1) / 2:g}, y={y:g}); "
                                  "the replica-symmetric local-entropy solution does not exist here")
     x = brentq(gap, lo, hi, xtol=1e-11, rtol=1e-12)
     return math.exp(x), cache.get(x) or _moments(math.exp(x), q1, y, j_d, lam, layers)
@@ -257,7 +272,7 @@ def _point(d, y, j_d, lam, layers, guess=None):
     return LocalEntropy(d, y, j_d, lam, L, q1, qhat, -phi / L, s_i / L, s_e / L)
 
 
-def local_entropy(d, y, j_d, lam=0.0, layers=1):
+def local_entropy_point(d, y, j_d, lam=0.0, layers=1):
     """``Phi(d, y)``, ``S_I(d, y)``, ``S_E(d, y)`` and the saddle point ``qhat``
     (Eqs. 77-81) as a :class:`LocalEntropy`; per neuron per layer.
 
@@ -272,17 +287,17 @@ def local_entropy(d, y, j_d, lam=0.0, layers=1):
 
 def local_free_energy(d, y, j_d, lam=0.0, layers=1):
     """``Phi(d, y)`` of Eq. 8 (per neuron per layer)."""
-    return local_entropy(d, y, j_d, lam, layers).free_energy
+    return local_entropy_point(d, y, j_d, lam, layers).free_energy
 
 
 def internal_entropy(d, y, j_d, lam=0.0, layers=1):
     """``S_I(d, y) = -d(y Phi)/dy`` (per neuron per layer)."""
-    return local_entropy(d, y, j_d, lam, layers).s_internal
+    return local_entropy_point(d, y, j_d, lam, layers).s_internal
 
 
 def external_entropy(d, y, j_d, lam=0.0, layers=1):
     """``S_E(d, y) = -y (Phi + S_I)`` (per neuron per layer)."""
-    return local_entropy(d, y, j_d, lam, layers).s_external
+    return local_entropy_point(d, y, j_d, lam, layers).s_external
 
 
 def _y_star_point(d, j_d, lam, layers, y_guess=None, qhat_guess=None):
@@ -306,8 +321,9 @@ def _y_star_point(d, j_d, lam, layers, y_guess=None, qhat_guess=None):
         while s_e(hi) > 0:
             lo, hi = hi, hi + step
             step *= 1.5
-            if hi > math.log(1e7):
-                raise ValueError(f"S_E(d={d}, y) stays positive up to y = 1e7")
+            if hi > math.log(Y_MAX):
+                raise ValueError(f"S_E(d={d:g}, y) > 0 for every y <= {Y_MAX:g}: no finite y*(d) "
+                                 f"(happens at large J_D and small d, j_d={j_d:g})")
     else:
         while s_e(lo) < 0:
             lo, hi = lo - step, lo
@@ -316,6 +332,45 @@ def _y_star_point(d, j_d, lam, layers, y_guess=None, qhat_guess=None):
                 raise ValueError(f"S_E(d={d}, y) stays negative down to y = 1e-4")
     x = brentq(s_e, lo, hi, xtol=1e-9, rtol=1e-10)
     return points.get(x) or _point(d, math.exp(x), j_d, lam, layers, state["qhat"])
+
+
+def _y_star_joint(d, j_d, lam, layers, y_guess, qhat_guess):
+    """Solve ``<tanh^2> = q1`` and ``S_E = 0`` together for ``(log qhat, log y)``
+    by MINPACK's hybrid Powell method from a nearby solution (continuation
+    along a curve): ~10 evaluations instead of ~50 for the nested solve.
+    Returns ``None`` when it does not converge cleanly."""
+    from scipy.optimize import root
+    q1 = 1.0 - 2.0 * d
+    L = layers
+    cache = {}
+
+    def point(x):
+        key = (float(x[0]), float(x[1]))
+        if key not in cache:
+            qhat, y = math.exp(key[0]), math.exp(key[1])
+            log_i, tanh2, mlz = _moments(qhat, q1, y, j_d, lam, L)
+            phi = -0.5 * L * qhat + 0.5 * L * (1.0 - y) * qhat * q1 + log_i / y
+            s_i = -0.5 * L * qhat + 0.5 * L * (1.0 - 2.0 * y) * qhat * q1 + mlz
+            cache[key] = (tanh2, phi, s_i, y * (phi - s_i), qhat, y)
+        return cache[key]
+
+    def residual(x):
+        tanh2, _, s_i, s_e, _, _ = point(x)
+        gap = math.log(max(1.0 - tanh2, 1e-300)) - math.log(1.0 - q1)
+        return [gap, s_e / (abs(s_i) + 1e-3)]
+
+    try:
+        sol = root(residual, [math.log(qhat_guess), math.log(y_guess)], method="hybr",
+                   options={"xtol": 1e-10, "maxfev": 60})
+    except (ValueError, FloatingPointError, OverflowError):
+        return None
+    if not sol.success:
+        return None
+    tanh2, phi, s_i, s_e, qhat, y = point(sol.x)
+    if abs(math.log(1.0 - tanh2) - math.log(1.0 - q1)) > 1e-8 or abs(s_e) > 1e-9 * (abs(s_i) + 1e-3) \
+            or y < 1.0 or abs(math.log(y / y_guess)) > 1.0:
+        return None
+    return LocalEntropy(d, y, j_d, lam, L, q1, qhat, -phi / L, s_i / L, s_e / L)
 
 
 def y_star(d, j_d, lam=0.0, layers=1):
@@ -334,21 +389,48 @@ def local_entropy_at_y_star(d, j_d, lam=0.0, layers=1):
 
 DEFAULT_DISTANCES = tuple(float(x) for x in np.geomspace(2e-4, 0.45, 34))
 
+#: The curves of Fig. 4 as ``(label, layers, j_d, lam)``; draw each with
+#: ``internal_entropy_curve(j_d, lam, layers)`` and plot ``s_internal`` vs ``d``
+#: (about 1 s per core-module curve, 20-40 s per two-layer curve).
+FIG4_CASES = (
+    ("core J_D=0.05", 1, 0.05, 0.0), ("core J_D=0.07", 1, 0.07, 0.0), ("core J_D=0.1", 1, 0.1, 0.0),
+    ("L=2 J_D=0.05 lam=0.2", 2, 0.05, 0.2), ("L=2 J_D=0.05 lam=0.3", 2, 0.05, 0.3),
+    ("L=2 J_D=0.05 lam=0.4", 2, 0.05, 0.4),
+    ("L=2 J_D=0 lam=0.4", 2, 0.0, 0.4), ("L=2 J_D=0 lam=0.45", 2, 0.0, 0.45), ("L=2 J_D=0 lam=0.5", 2, 0.0, 0.5),
+)
+
 
 def internal_entropy_curve(j_d, lam=0.0, layers=1, d=DEFAULT_DISTANCES):
     """``S_I(d, y*(d))`` on the distances ``d`` (Fig. 4): a dict of numpy arrays
     ``d``, ``y_star``, ``s_internal``, ``s_external`` (~0), ``qhat``,
-    ``free_energy``.  Solved in increasing ``d`` with warm starts."""
+    ``free_energy``.  Solved in increasing ``d`` with warm starts (extrapolated
+    in ``log d``).  ``y_star`` is ``inf`` at ``d = 0.5``; entries are NaN where
+    ``S_E(d, y) > 0`` for all ``y <= 1e7`` (large ``J_D`` at small ``d``)."""
     ds = [V.distance("d", x) for x in np.atleast_1d(np.asarray(d, dtype=float))]
     _, _, j_d, lam, layers = _check(0.25, None, j_d, lam, layers)
     order = np.argsort(ds)
     rows = [None] * len(ds)
-    y_g = q_g = None
+    done = []          # (log d, log y*, log qhat) of solved points, for extrapolated starts
     for i in order:
-        pt = _y_star_point(ds[i], j_d, lam, layers, y_g, q_g)
+        pt = None
+        if done and ds[i] < 0.5:
+            if len(done) >= 2 and done[-1][0] > done[-2][0]:
+                (x0, y0, q0), (x1, y1, q1) = done[-2], done[-1]
+                f = (math.log(ds[i]) - x1) / (x1 - x0)
+                y_g, q_g = math.exp(y1 + f * (y1 - y0)), math.exp(q1 + f * (q1 - q0))
+            else:
+                y_g, q_g = math.exp(done[-1][1]), math.exp(done[-1][2])
+            pt = _y_star_joint(ds[i], j_d, lam, layers, max(y_g, 1.0), q_g)
+        if pt is None:
+            guess = (math.exp(done[-1][1]), math.exp(done[-1][2])) if done else (None, None)
+            try:
+                pt = _y_star_point(ds[i], j_d, lam, layers, *guess)
+            except ValueError:          # no finite y*(d) (or no RS solution): leave NaN
+                nan = float("nan")
+                pt = LocalEntropy(ds[i], nan, j_d, lam, layers, 1.0 - 2.0 * ds[i], nan, nan, nan, nan)
         rows[i] = pt
-        if math.isfinite(pt.y):
-            y_g, q_g = pt.y, pt.qhat
+        if math.isfinite(pt.y) and math.isfinite(pt.qhat) and pt.qhat > 0:
+            done.append((math.log(ds[i]), math.log(pt.y), math.log(pt.qhat)))
     return {
         "d": np.array(ds), "y_star": np.array([r.y for r in rows]),
         "s_internal": np.array([r.s_internal for r in rows]),
@@ -356,3 +438,71 @@ def internal_entropy_curve(j_d, lam=0.0, layers=1, d=DEFAULT_DISTANCES):
         "qhat": np.array([r.qhat for r in rows]),
         "free_energy": np.array([r.free_energy for r in rows]),
     }
+
+
+# ----------------------------------------------------------------------------- criticality
+
+def internal_entropy_min_slope(j_d, lam=0.0, layers=1, d_min=1e-3, d_max=0.3, n=24, refine=True):
+    """Smallest slope ``dS_I(d, y*(d)) / d log d`` over ``d in [d_min, d_max]``
+    and where it occurs, as ``(slope, d)``.  Negative: ``S_I`` is not
+    monotonic in ``d`` (no accessible dense region, End Matter); positive:
+    monotonic.  A log-spaced scan of ``n`` distances locates the minimum of
+    the finite-difference slope; ``refine`` then re-evaluates it on 9 points
+    spaced 0.04 in ``log d`` around it and takes the vertex of a parabola."""
+    d_min = V.distance("d_min", d_min)
+    d_max = V.distance("d_max", d_max)
+    if not d_min < d_max:
+        raise ValueError(f"d_min must be < d_max, got d_min={d_min!r}, d_max={d_max!r}")
+    n = V.integer("n", n, minimum=4)
+    x = np.linspace(math.log(d_min), math.log(d_max), n)
+    s = internal_entropy_curve(j_d, lam, layers, np.exp(x))["s_internal"]
+    if not np.all(np.isfinite(s)):
+        raise ValueError(f"S_I(d, y*(d)) is undefined for some d in [{d_min:g}, {d_max:g}] (no finite y*)")
+    slope = np.diff(s) / np.diff(x)
+    i = int(np.argmin(slope))
+    x_best, m_best = 0.5 * (x[i] + x[i + 1]), float(slope[i])
+    if refine:
+        xf = x_best + 0.04 * np.arange(-4, 5)
+        xf = xf[(xf > math.log(1e-6)) & (xf <= math.log(0.5))]
+        sf = internal_entropy_curve(j_d, lam, layers, np.exp(xf))["s_internal"]
+        if not np.all(np.isfinite(sf)):
+            raise ValueError("S_I(d, y*(d)) is undefined near its steepest descent (no finite y*)")
+        mid = 0.5 * (xf[1:] + xf[:-1])
+        sl = np.diff(sf) / np.diff(xf)
+        k = int(np.argmin(sl))
+        if 0 < k < len(sl) - 1:
+            c2, c1, c0 = np.polyfit(mid[k - 1:k + 2], sl[k - 1:k + 2], 2)
+            if c2 > 0:
+                xv = -c1 / (2 * c2)
+                x_best, m_best = xv, float(c0 - c1 * c1 / (4 * c2))
+            else:
+                x_best, m_best = mid[k], float(sl[k])
+        else:
+            x_best, m_best = mid[k], float(sl[k])
+    return m_best, float(math.exp(x_best))
+
+
+def _critical(fun, lo, hi, xtol, name):
+    f_lo, f_hi = fun(lo), fun(hi)
+    if f_lo * f_hi > 0:
+        raise ValueError(f"{name}: the monotonicity margin has the same sign at both ends of the bracket "
+                         f"[{lo}, {hi}] ({f_lo:.3g}, {f_hi:.3g}); widen the bracket")
+    return float(brentq(fun, lo, hi, xtol=xtol, rtol=1e-8))
+
+
+def critical_self_coupling(layers=1, lam=0.0, bracket=(0.05, 0.1), xtol=5e-4, d_min=1e-3, d_max=0.3, n=24):
+    """``J_Dc``: the self-coupling above which ``S_I(d, y*(d))`` is monotonic in
+    ``d`` (root in ``J_D`` of :func:`internal_entropy_min_slope`).  The paper
+    quotes ``J_Dc ~ 0.07`` for the core module; this computation gives 0.072."""
+    _, _, _, lam, layers = _check(0.25, None, 0.0, lam, layers)
+    return _critical(lambda j: internal_entropy_min_slope(j, lam, layers, d_min, d_max, n)[0],
+                     *bracket, xtol, "critical_self_coupling")
+
+
+def critical_lambda(j_d=0.0, bracket=(0.3, 0.6), xtol=2e-3, d_min=1e-3, d_max=0.3, n=16):
+    """Critical chain coupling of the two-layer chain: the ``lam`` above which
+    ``S_I(d, y*(d))`` is monotonic in ``d`` at self-coupling ``j_d`` (the
+    paper: ``lam_c <~ 0.45`` at ``J_D = 0``)."""
+    j_d = V.non_negative("j_d", j_d)
+    return _critical(lambda l: internal_entropy_min_slope(j_d, l, 2, d_min, d_max, n)[0],
+                     *bracket, xtol, "critical_lambda")

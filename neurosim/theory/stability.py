@@ -35,6 +35,12 @@ For ``L = 1`` this is Eq. 51 (whose printed form omits the factor ``q^2``):
 H(-J_D)``, and the intermediate Eq. 49 is reproduced term by term.  For ``L = 2``
 and ``lam_L = lam_R`` it agrees with the printed ``A/B`` of Eqs. 56-57 to
 rounding (checked in the tests, as is a brute-force quadrature of ``S_rs``).
+
+Printing slips met on the way (none changes a result): Eqs. 36 and 44 run
+the product over layers to ``L-1`` instead of ``L``; Eqs. 45-46 carry a stray
+``sqrt(q + Delta)`` and Eq. 46 a ``-J_D/lam_R`` for ``-J_D + lam_R``; the text
+after Eq. 49 calls the (concave) function's extremum in ``qhat`` a minimum -
+it is a maximum, and ``S_rs^(2)`` of Eq. 51 lacks its factor ``q^2``.
 """
 import itertools
 
@@ -170,11 +176,12 @@ def rs_free_entropy(q, qhat, j_d, lam_l=0.0, lam_r=None, layers=1, n_nodes=32):
     return (0.5 * L * qhat * (q - 1.0) + e_log) / L
 
 
-def rs_quadratic_form_numeric(j_d, lam_l=0.0, lam_r=None, layers=1, delta=0.01, n_nodes=None):
+def rs_quadratic_form_numeric(j_d, lam_l=0.0, lam_r=None, layers=1, delta=0.004, n_nodes=None):
     """``(c_qq, c_qqhat, c_qhatqhat)`` measured on :func:`rs_free_entropy` alone:
     second differences at steps ``delta`` and ``2 delta`` from ``q = qhat = 0``,
     combined as ``(8 f(delta) - f(2 delta)) / (4 delta^2)`` to cancel the cubic
-    terms.  Brute-force check of :func:`rs_quadratic_form` (accuracy ~1e-5)."""
+    terms (the remaining error is O(delta^2), ~2e-4 relative at the default
+    step).  Brute-force check of :func:`rs_quadratic_form`."""
     L = V.integer("layers", layers, minimum=1, maximum=3)
     if n_nodes is None:
         n_nodes = {1: 40, 2: 20, 3: 10}[L]
@@ -192,7 +199,7 @@ def rs_quadratic_form_numeric(j_d, lam_l=0.0, lam_r=None, layers=1, delta=0.01, 
     return float(c_qq), float(c_qx), float(c_xx)
 
 
-def rs_stability_numeric(j_d, lam_l=0.0, lam_r=None, layers=1, delta=0.01, n_nodes=None):
+def rs_stability_numeric(j_d, lam_l=0.0, lam_r=None, layers=1, delta=0.004, n_nodes=None):
     """``C`` from :func:`rs_quadratic_form_numeric` (brute-force counterpart of
     :func:`rs_stability_coefficient`)."""
     c_qq, c_qx, c_xx = rs_quadratic_form_numeric(j_d, lam_l, lam_r, layers, delta, n_nodes)
