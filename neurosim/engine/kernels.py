@@ -4,14 +4,19 @@
 
 with h_i = sum_j (J_ij + K_ij) s_j + J_D,i s_i + b_i. The recurrent part of every
 field is kept up to date event-driven: when s_j changes by d (2 s_j for a flip,
-+-1 out of the neutral state) each out-neighbour i gets h_i += d W_ij, so a step
-costs O(N + flips x fan-out) instead of O(N x fan-in).
++-1 out of the neutral state) each out-neighbour i gets h_i += d W_ij. Only the
+neurons that may have become unstable (the targets of the last flips, and those
+a probability-p gate left unstable) are evaluated again, so a step costs
+O(flips x fan-out) instead of O(N x fan-in).
 
 Modes: SYNC updates every neuron from s(t-1); PROB updates each neuron whose
 counter-based draw u(seed, GATE, t, sample, i) < p; ASYNC visits the neurons one
 at a time in the order of u(seed, ORDER, t, sample, i) and pushes each flip at
-once. Samples of a batch are independent and run in parallel (``prange``), so
-results do not depend on the thread count.
+once. An asynchronous sweep only visits unstable neurons, taken from a heap in
+that order: a neuron made unstable by a flip joins the heap if its turn is
+still to come in this sweep, else it waits for the next one, exactly as in a
+full sweep. Samples of a batch are independent and run in parallel
+(``prange``), so results do not depend on the thread count.
 """
 import numba as nb
 import numpy as np
@@ -44,37 +49,114 @@ def initial_field(si, net, h):
             push(j, si[j], net[4], net[5], net[6], h)
 
 
+@nb.njit(inline="always")
+def _before(ka, ia, kb, ib):
+    return ka < kb or (ka == kb and ia < ib)
+
+
+@nb.njit(cache=True)
+def heap_push(keys, ids, size, k, i):
+    """Insert (k, i) into the binary min-heap of ``size`` entries; returns the new size."""
+    c = size
+    while c > 0:
+        parent = (c - 1) // 2
+        if not _before(k, i, keys[parent], ids[parent]):
+            break
+        keys[c], ids[c] = keys[parent], ids[parent]
+        c = parent
+    keys[c], ids[c] = k, i
+    return size + 1
+
+
+@nb.njit(cache=True)
+def heap_pop(keys, ids, size):
+    """Remove the smallest (key, id); returns (key, id, new size)."""
+    k0, i0 = keys[0], ids[0]
+    size -= 1
+    k, i = keys[size], ids[size]
+    c = 0
+    while True:
+        child = 2 * c + 1
+        if child >= size:
+            break
+        if child + 1 < size and _before(keys[child + 1], ids[child + 1], keys[child], ids[child]):
+            child += 1
+        if not _before(keys[child], ids[child], k, i):
+            break
+        keys[c], ids[c] = keys[child], ids[child]
+        c = child
+    if size > 0:
+        keys[c], ids[c] = k, i
+    return k0, i0, size
+
+
+@nb.njit(inline="always")
+def _mark(i, flag, lst, m):
+    """Append i to the candidate list once; returns the new length."""
+    if not flag[i]:
+        flag[i] = True
+        lst[m] = i
+        m += 1
+    return m
+
+
 @nb.njit(cache=True)
 def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
     """Relax one sample in place: states ``si`` (int8), recurrent field ``h``
     (kept equal to (J + K) si), external field ``bb``; ``net`` is the tuple
-    (j_d, J as CSC, K as CSC). Records s(0..T) into ``traj``
-    when it has rows. Returns (steps applied, converged, neuron changes):
-    a fixed point found at step t gives t steps."""
+    (j_d, J as CSC, K as CSC). Records s(0..T) into ``traj`` when it has rows.
+    Returns (steps applied, converged, neuron changes): a fixed point found at
+    step t gives t steps."""
     j_d, jp, ji, jv, kp, ki, kv = net
     n = si.size
     record = traj.shape[0] > 0
+    cand = np.arange(n)              # neurons to evaluate at this step
+    nxt = np.empty(n, dtype=np.int64)
+    flag = np.zeros(n, dtype=np.bool_)
+    ncand = n
     todo = np.empty(n, dtype=np.int64)
     new = np.empty(n, dtype=np.int8)
-    keys = np.empty(n)
+    hkeys = np.empty(n)
+    hids = np.empty(n, dtype=np.int64)
+    inheap = np.zeros(n, dtype=np.bool_)
     if record:
         traj[0] = si
     done = False
     taken = max_steps
     nfl = 0
     for t in range(max_steps + 1):
+        nn = 0
         if mode == ASYNC and t < max_steps:  # a sweep; the last t only checks
-            for i in range(n):
-                keys[i] = uniform(seed, ORDER, t, sample, i)
+            size = 0
+            for c in range(ncand):
+                i = cand[c]
+                if sgn(h[i] + j_d[i] * si[i] + bb[i]) != si[i]:
+                    size = heap_push(hkeys, hids, size, uniform(seed, ORDER, t, sample, i), i)
+                    inheap[i] = True
             changed = 0
-            for i in np.argsort(keys, kind="mergesort"):
+            while size > 0:
+                k, i, size = heap_pop(hkeys, hids, size)
+                inheap[i] = False
                 v = sgn(h[i] + j_d[i] * si[i] + bb[i])
-                if v != si[i]:
-                    d = v - si[i]
-                    si[i] = v
-                    push(i, d, jp, ji, jv, h)
-                    push(i, d, kp, ki, kv, h)
-                    changed += 1
+                if v == si[i]:
+                    continue
+                d = v - si[i]
+                si[i] = v
+                push(i, d, jp, ji, jv, h)
+                push(i, d, kp, ki, kv, h)
+                changed += 1
+                for part in range(2):
+                    ptr, idx = (jp, ji) if part == 0 else (kp, ki)
+                    for q in range(ptr[i], ptr[i + 1]):
+                        r = idx[q]
+                        if inheap[r] or sgn(h[r] + j_d[r] * si[r] + bb[r]) == si[r]:
+                            continue
+                        kr = uniform(seed, ORDER, t, sample, r)
+                        if _before(k, i, kr, r):
+                            size = heap_push(hkeys, hids, size, kr, r)
+                            inheap[r] = True
+                        else:
+                            nn = _mark(r, flag, nxt, nn)
             nfl += changed
             if changed == 0:
                 done, taken = True, t
@@ -82,7 +164,8 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
         else:
             unstable = 0
             m = 0
-            for i in range(n):
+            for c in range(ncand):
+                i = cand[c]
                 v = sgn(h[i] + j_d[i] * si[i] + bb[i])
                 if v != si[i]:
                     unstable += 1
@@ -90,6 +173,8 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
                         todo[m] = i
                         new[m] = v
                         m += 1
+                    else:
+                        nn = _mark(i, flag, nxt, nn)
             if unstable == 0:
                 done, taken = True, t
                 break
@@ -101,7 +186,15 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
                 si[i] = new[q]
                 push(i, d, jp, ji, jv, h)
                 push(i, d, kp, ki, kv, h)
+                nn = _mark(i, flag, nxt, nn)
+                for r in ji[jp[i]:jp[i + 1]]:
+                    nn = _mark(r, flag, nxt, nn)
+                for r in ki[kp[i]:kp[i + 1]]:
+                    nn = _mark(r, flag, nxt, nn)
             nfl += m
+        for c in range(nn):
+            flag[nxt[c]] = False
+        cand, nxt, ncand = nxt, cand, nn
         if record:
             traj[t + 1] = si
     if record:
