@@ -162,3 +162,20 @@ def test_verification_interface_sync_end_state():
                 break
             s = new
         np.testing.assert_array_equal(res.states[b], s)
+
+
+@pytest.mark.parametrize("mode,p", MODES)
+def test_unconverged_runs_equal_reference(mode, p):
+    """Runs cut short by max_steps (the end-of-run fixed-point check included)."""
+    from conftest import TOPOLOGY_CASES
+    cn = ns.compile(TOPOLOGY_CASES["chain"]())
+    x, y, s0 = inputs(cn, 6, seed=8)
+    M = dense_couplings(cn)
+    for max_steps in (1, 2):
+        res = ns.relax(cn, x=x, s0=s0, mode=mode, p=p, max_steps=max_steps, seed=2, record=True)
+        assert not res.converged.all()
+        for b in range(6):
+            bf = field(cn, x[b])
+            ref = trajectory(M, bf, s0[b], mode, max_steps, p=p, seed=2, sample=b)
+            np.testing.assert_array_equal(res.trajectory[b, :len(ref)], ref)
+            assert res.converged[b] == np.array_equal(sgn(M @ ref[-1] + bf), ref[-1])

@@ -110,15 +110,17 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
     j_d, jp, ji, jv, kp, ki, kv = net
     n = si.size
     record = traj.shape[0] > 0
-    cand = np.arange(n)              # neurons to evaluate at this step
-    nxt = np.empty(n, dtype=np.int64)
+    cand = np.arange(n).astype(np.int32)  # neurons to evaluate at this step
+    nxt = np.empty(n, dtype=np.int32)
     flag = np.zeros(n, dtype=np.bool_)
     ncand = n
-    todo = np.empty(n, dtype=np.int64)
-    new = np.empty(n, dtype=np.int8)
-    hkeys = np.empty(n)
-    hids = np.empty(n, dtype=np.int64)
-    inheap = np.zeros(n, dtype=np.bool_)
+    n_sync = 0 if mode == ASYNC else n    # scratch of the synchronous step
+    todo = np.empty(n_sync, dtype=np.int32)
+    new = np.empty(n_sync, dtype=np.int8)
+    n_heap = n if mode == ASYNC else 0     # the sweep's heap
+    hkeys = np.empty(n_heap)
+    hids = np.empty(n_heap, dtype=np.int32)
+    inheap = np.zeros(n_heap, dtype=np.bool_)
     if record:
         traj[0] = si
     done = False
@@ -169,6 +171,8 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
                 v = sgn(h[i] + j_d[i] * si[i] + bb[i])
                 if v != si[i]:
                     unstable += 1
+                    if mode == ASYNC:  # its last check: one unstable neuron settles it
+                        break
                     if mode == SYNC or uniform(seed, GATE, t, sample, i) < p:
                         todo[m] = i
                         new[m] = v
