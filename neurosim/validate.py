@@ -18,8 +18,9 @@ def check_nonneg_int(name, value):
 
 
 def check_finite(name, value):
+    """No NaN or inf anywhere (min and max propagate both: no full-size temporary)."""
     arr = np.asarray(value, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return value
 

@@ -51,9 +51,10 @@ def initial_states(s0, n, batch):
         arr = arr[None]
     if arr.ndim != 2 or arr.shape[1] != n:
         raise ValueError(f"s0 must have shape [B, {n}] (N = {n}), got {np.shape(s0)}")
-    if not np.isin(arr, (-1, 0, 1)).all():
+    out = np.array(arr, dtype=np.int8, order="C")  # a copy: the kernel writes into it
+    if out.size and (out.min() < -1 or out.max() > 1 or (arr.dtype != np.int8 and not np.array_equal(out, arr))):
         raise ValueError("s0 must hold only -1 or +1 (0: a neutral neuron, not updated yet)")
-    return np.array(arr, dtype=np.int8, order="C")  # a copy: the kernel writes into it
+    return out
 
 
 def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=None,

@@ -61,17 +61,25 @@ def half_line_t_grid(a, y, *, coarse=0.4, per_a=0.35):
     The spacing ``min(coarse, per_a / a)`` resolves ``log cosh(a t)`` (the
     trapezoid error is ~exp(-pi^2/(a h)) < e^-25); the range ``a y + D`` with
     ``D = sqrt(80 + 2 y exp(-2 y a^2))`` holds all but ``e^-40`` of the mass for
-    any ``c``.  When ``y a^2 >= 10`` every ``c`` puts its mass within ``D`` of
-    ``t = a y`` (the rest is suppressed by ``exp(-y (y a^2/2 - log 2))``), so
-    only the window ``[a y - D, a y + D]`` is kept.
+    any ``c``.  When ``y a^2 >= 2.5`` and ``y (y a^2/2 - log 2) >= 60`` the
+    region near ``t = 0`` is suppressed by more than ``e^-60`` and every ``c``
+    has its mode between the mode ``t_c = a y tanh(a t_c)`` of the unshifted
+    profile and ``a y``, so only ``[t_c - D, a y + D]`` is kept (this keeps the
+    node count small at large ``y``).
     """
     h = coarse if a <= 0 else min(coarse, per_a / a)
     mode = a * y
-    reach = np.sqrt(80.0 + 2.0 * y * np.exp(-2.0 * y * a * a))
-    start = mode - reach if (y * a * a >= 10.0 and mode > reach) else 0.0
+    yq = y * a * a
+    reach = np.sqrt(80.0 + 2.0 * y * np.exp(-2.0 * yq))
+    start = 0.0
+    if yq >= 2.5 and y * (0.5 * yq - np.log(2.0)) >= 60.0:
+        t_c = mode
+        for _ in range(100):
+            t_c = mode * np.tanh(a * t_c)
+        start = max(0.0, t_c - reach)
     n = int(np.ceil((mode + reach - start) / h))
     if n > MAX_T_NODES:
-        raise ValueError(f"y * qhat = {y * a * a:.3g} (y = {y:.3g}) needs {n} quadrature nodes in t; "
+        raise ValueError(f"y * qhat = {yq:.3g} (y = {y:.3g}) needs {n} quadrature nodes in t; "
                          f"at most {MAX_T_NODES} are supported")
     t = start + np.arange(n + 1) * h
     log_w = -0.5 * t * t - LOG_SQRT_2PI + np.log(h) + np.where(t > 0, np.log(2.0), 0.0)

@@ -140,20 +140,25 @@ class _CoshTables:
         self.c_max = max(5.0, 0.5 * (math.log(max(y, 1.0)) + 2 * a * a + 36.0))
         c = np.arange(0.0, self.c_max + step, step)
         t_half, lw_half = half_line_t_grid(a, y)
-        # full line, weights of the half-line rule split back over +-t
-        t = np.concatenate([-t_half[:0:-1], t_half])
-        lw = np.concatenate([lw_half[:0:-1], lw_half]) - np.where(np.concatenate([t_half[:0:-1], t_half]) > 0,
-                                                                  LOG2, 0.0)
-        x = a * t[None, :] + c[:, None]
-        ax = np.abs(x)
-        log_cosh = ax - LOG2 + np.log1p(np.exp(-2 * ax))
-        lwt = lw[None, :] + y * log_cosh
-        log_k = logsumexp(lwt, axis=1)
-        p = np.exp(lwt - log_k[:, None])
-        sech2 = np.exp(2 * (LOG2 - ax - np.log1p(np.exp(-2 * ax))))
+        # full line: mirror the positive nodes, splitting their (doubled) weights back over +-t
+        pos = t_half > 0
+        t = np.concatenate([-t_half[pos][::-1], t_half])
+        lw = np.concatenate([lw_half[pos][::-1], lw_half])
+        lw = lw - np.where(t != 0, LOG2, 0.0)
+        rows = max(1, int(2_000_000 // len(t)))          # bound the memory of the (c, t) blocks
+        log_k, sech, lc = (np.empty(len(c)) for _ in range(3))
+        for k in range(0, len(c), rows):
+            x = a * t[None, :] + c[k:k + rows, None]
+            ax = np.abs(x)
+            log_cosh = ax - LOG2 + np.log1p(np.exp(-2 * ax))
+            lwt = lw[None, :] + y * log_cosh
+            log_k[k:k + rows] = logsumexp(lwt, axis=1)
+            p = np.exp(lwt - log_k[k:k + rows, None])
+            sech2 = np.exp(2 * (LOG2 - ax - np.log1p(np.exp(-2 * ax))))
+            sech[k:k + rows] = np.sum(p * sech2, axis=1)
+            lc[k:k + rows] = np.sum(p * log_cosh, axis=1)
         eps = log_k - (y * c + 0.5 * y * y * a * a - y * LOG2)
-        sech = np.sum(p * sech2, axis=1)
-        lc = np.sum(p * log_cosh, axis=1) - (c + y * a * a - LOG2)
+        lc -= c + y * a * a - LOG2
         # one cubic spline per table; coefficients as contiguous rows (3 tables, 4 powers, intervals)
         self._step = step
         self._coef = np.ascontiguousarray(np.stack([CubicSpline(c, v).c for v in (eps, sech, lc)]))
