@@ -1,5 +1,12 @@
 """neurosim: event-driven simulation, local learning and neuromorphic export of
 recurrent networks of binary neurons with asymmetric couplings."""
+import os
+
+# numba's OpenMP layer spins while waiting; on a shared or oversubscribed machine
+# that turns each short parallel kernel into milliseconds. Sleep instead (the
+# user's own setting wins).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from .compiled import CompiledNetwork, compile
 from .engine import RelaxResult, is_fixed_point, local_fields, relax
 from .network import Network, Population, Projection

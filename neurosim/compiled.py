@@ -120,9 +120,10 @@ def _values_at(cn, prefix, M):
     M = sp.csc_matrix(M) if sp.issparse(M) else np.asarray(M, dtype=np.float64)
     if M.shape != (cn.n, cn.n):
         raise ValueError(f"coupling matrix must have shape ({cn.n}, {cn.n}), got {M.shape}")
+    if indices.size == 0:
+        return np.zeros(0)
     cols = np.repeat(np.arange(cn.n), np.diff(indptr))
-    vals = np.asarray(M[indices, cols], dtype=np.float64).ravel()
-    return vals
+    return np.asarray(M[indices, cols], dtype=np.float64).ravel()
 
 
 def _assemble(network, learnable):

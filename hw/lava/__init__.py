@@ -1,0 +1,18 @@
+"""neurosim.hw.lava: export to Lava (lava-nc 0.10, Python 3.10).
+
+    export(cn, field=b, s0=s0, mode="sync") -> LavaNetwork;  .run(T, timeout=...) -> LavaRun
+    OnChipLearner(cn, kappa, eta)           the margin rule on Lava's learning engine
+    HostAssistedLearner(cn, kappa, eta)     relax in Lava, learn on the host
+
+Importing this package does not import Lava (only building a graph does; runs happen
+in a worker subprocess). Lava's model discovery imports every module of this
+folder, so none of them has an import side effect.
+"""
+from .export import (ASYNC_REASON, LavaGraph, LavaNetwork, LavaRun, LavaUnsupportedError, build_graph, export,
+                     lava_available, make_spec)
+from .learning import HostAssistedLearner, OnChipLearner, margin_rule
+from .runner import LavaRunError, LavaTimeoutError, LavaWorker
+
+__all__ = ["export", "make_spec", "build_graph", "LavaNetwork", "LavaRun", "LavaGraph", "LavaUnsupportedError",
+           "ASYNC_REASON", "OnChipLearner", "HostAssistedLearner", "margin_rule", "LavaWorker", "LavaRunError",
+           "LavaTimeoutError", "lava_available"]

@@ -1,0 +1,234 @@
+"""The Lava backend (lava-nc 0.10, Loihi2SimCfg) against the numba engine.
+
+Every Lava run goes through a worker subprocess with a hard timeout (about 1-2 s of
+spawn + compile each), so each test starts few of them. Floating point is compared
+on dyadic values (multiples of 2^-10: float sums are exact in any order); fixed
+point on a QuantizedNetwork, against the numba engine run on the same integers."""
+import argparse
+import json
+import os
+import time
+
+import lava.magma  # noqa: F401  (the project's environment always has lava-nc 0.10: no skip)
+import numpy as np
+import pytest
+
+import neurosim as ns
+from neurosim import topologies
+from neurosim.hw import quantize
+from neurosim.hw.lava import (ASYNC_REASON, HostAssistedLearner, LavaRunError, LavaTimeoutError,
+                              LavaUnsupportedError, OnChipLearner, export, make_spec)
+from neurosim.hw.lava.runner import LavaWorker, group_alive
+from neurosim.learning.rules import coupling_update, margin_gate
+from conftest import TOPOLOGY_CASES, tie_network
+
+T = 40
+TIMEOUT = 120
+
+
+def dyadic(a):
+    return np.round(np.asarray(a, dtype=np.float64) * 1024.0) / 1024.0
+
+
+def dyadic_network(cn, min_abs=0.0):
+    """cn with J, K, J_D rounded to multiples of 2^-10 (|J| >= min_abs on A)."""
+    J, K = cn.learnable(), cn.fixed()
+    J.data = dyadic(J.data)
+    if min_abs:
+        J.data = np.where(np.abs(J.data) < min_abs, np.where(J.data < 0, -min_abs, min_abs), J.data)
+    K.data = dyadic(K.data)
+    return cn.with_couplings(learnable=J if J.nnz else None, fixed=K if K.nnz else None, j_d=dyadic(cn.j_d))
+
+
+def check_run(run, ref, k):
+    """Lava run == batch element k of a recorded numba result, step for step."""
+    m = int(ref.steps[k]) + 1
+    assert run.trajectory.shape == (T + 1, ref.trajectory.shape[2])
+    assert np.array_equal(run.trajectory[:m], ref.trajectory[k, :m])
+    assert np.all(run.trajectory[m:] == ref.trajectory[k, m - 1])      # it stays at the fixed point
+    assert run.steps == ref.steps[k] and run.converged == ref.converged[k]
+    assert np.array_equal(run.states, ref.states[k])
+
+
+def finished(net):
+    assert net.last_pgid is not None and not group_alive(net.last_pgid)
+
+
+# -------------------------------------------------------------- floating point
+@pytest.mark.parametrize("name", sorted(TOPOLOGY_CASES) + ["ties"])
+def test_float_equals_numba_step_for_step(name):
+    cn = ns.compile(tie_network()) if name == "ties" else dyadic_network(ns.compile(TOPOLOGY_CASES[name]()))
+    rng = np.random.default_rng(sum(map(ord, name)))
+    if name == "ties":       # integer field: many exact ties at h = 0, which resolve to +1
+        b = cn.field(x=rng.choice([-1.0, 1.0], (2, cn.input_dim)))
+    else:
+        b = dyadic(rng.normal(0.0, 0.5, (2, cn.n)))
+    s0 = None if name == "local" else rng.choice([-1, 1], (2, cn.n))   # local: the neutral start
+    for mode, k in (("sync", 0), ("prob", 1)):
+        ref = ns.relax(cn, s0=s0, field=b, mode=mode, p=0.5, max_steps=T, seed=5, record=True)
+        net = export(cn, field=b, s0=s0, mode=mode, p=0.5, seed=5, sample=k)
+        check_run(net.run(T, timeout=TIMEOUT), ref, k)
+        finished(net)
+
+
+@pytest.mark.xfail(raises=LavaUnsupportedError, strict=True,
+                   reason="async sweeps have no synchronous-timestep mapping (declared expected failure)")
+def test_async_mode_is_an_expected_failure():
+    cn = ns.compile(TOPOLOGY_CASES["core"]())
+    try:
+        export(cn, mode="async")
+    except LavaUnsupportedError as exc:
+        assert str(exc) == ASYNC_REASON and "synchronous timestep" in str(exc)
+        raise
+
+
+# ------------------------------------------------------------------ fixed point
+def _groups_network():
+    """Learnable J and fixed K large enough that K needs weight exponent 2."""
+    net = ns.Network(seed=4)
+    net.add_population("a", 30, j_d=0.3)
+    net.add_population("b", 30, j_d=0.2)
+    net.connect("a", "a", rho=0.3)
+    net.connect("b", "b", rho=0.3)
+    net.couple_chain("a", "b", 1.5, 1.2)
+    return ns.compile(net)
+
+
+@pytest.mark.parametrize("case,wire,mode", [("chain", "dual", "sync"), ("chain", "dual", "prob"),
+                                            ("ensemble", "graded", "sync"), ("groups", None, "prob")])
+def test_fixed_point_equals_numba_on_the_quantized_network(case, wire, mode):
+    cn = _groups_network() if case == "groups" else ns.compile(TOPOLOGY_CASES[case]())
+    rng = np.random.default_rng(7)
+    b = rng.normal(0.0, 0.5, (1, cn.n))
+    s0 = rng.choice([-1, 1], (1, cn.n))
+    qn = quantize(cn, field=b)
+    if case == "groups":
+        assert qn.weight_exp["K"] >= 1          # the exponent of a connection is exercised
+    ref = ns.relax(qn.network, s0=s0, field=qn.quantize_field(b), mode=mode, p=0.5, max_steps=T, seed=2,
+                   record=True)
+    net = export(qn, field=b, s0=s0, mode=mode, p=0.5, seed=2, wire=wire)
+    assert net.fixed_point and net.wire == (wire or "dual")
+    check_run(net.run(T, timeout=TIMEOUT), ref, 0)
+    finished(net)
+
+
+def test_fixed_point_needs_representable_integers():
+    cn = ns.compile(TOPOLOGY_CASES["core"]())
+    with pytest.raises(ValueError, match="quantize the network first"):
+        make_spec(cn, fixed_point=True)
+    qn = quantize(cn)
+    with pytest.raises(ValueError, match="field .bias. must be integers"):
+        make_spec(qn.network, field=np.full(cn.n, 0.5), fixed_point=True)
+    big = qn.network.with_couplings(learnable=qn.network.learnable() * 4)      # up to 1016 = 254 x 2^2
+    assert make_spec(big, fixed_point=True)["groups"]["J"]["exp"] == 2
+    odd = qn.network.with_couplings(learnable=qn.network.learnable() + (qn.network.learnable() != 0) * 1.0)
+    with pytest.raises(ValueError, match="not representable"):
+        make_spec(odd, fixed_point=True)
+
+
+def test_build_in_process_preloads_the_buffers():
+    cn = dyadic_network(ns.compile(TOPOLOGY_CASES["chain"]()))
+    s0 = np.random.default_rng(0).choice([-1, 1], cn.n)
+    graph = export(cn, s0=s0, wire="dual").build()          # not run: nothing to stop
+    J, K = cn.learnable().toarray(), cn.fixed().toarray()
+    assert sorted(graph.conns) == ["J+", "J-", "K+", "K-"]
+    pos, neg = (s0 > 0).astype(float), (s0 < 0).astype(float)
+    assert np.allclose(graph.conns["J+"].a_buff.init, J @ pos) and np.allclose(graph.conns["J-"].a_buff.init, -J @ neg)
+    total = sum(np.asarray(c.a_buff.init) for c in graph.conns.values())
+    assert np.allclose(total, (J + K) @ s0)
+
+
+# ---------------------------------------------------------------------- learning
+def _learning_case(fixed):
+    cn = dyadic_network(ns.compile(topologies.chain(2, 20, rho=0.3, j_d=0.5, lam=0.5, seed=1)), min_abs=0.05)
+    rng = np.random.default_rng(11)
+    s0 = rng.choice([-1, 1], (3, cn.n))
+    b = dyadic(rng.normal(0.0, 0.5, (3, cn.n)))
+    if not fixed:
+        return cn, cn.copy(), b, 1.0, 2.0 ** -6, s0
+    qn = quantize(cn)
+    return qn, qn.network.copy(), qn.quantize_field(b), qn.quantize_kappa(1.0), 3, s0
+
+
+@pytest.mark.parametrize("fixed", [False, True], ids=["float", "fixed"])
+def test_on_chip_margin_rule_equals_the_numba_rule(fixed):
+    net, ref, b, kappa, eta, s0 = _learning_case(fixed)
+    A = ref.learnable().toarray() != 0
+    assert ref.n <= 50
+    changed_total = 0
+    with OnChipLearner(net, kappa=kappa, eta=eta, fixed_point=fixed, timeout=TIMEOUT) as learner:
+        pgid = learner.worker.pgid
+        for r in range(3):
+            out = learner.round(s0[r], b[r], steps=8)
+            res = ns.relax(ref, s0=s0[r:r + 1], field=b[r:r + 1], max_steps=8)
+            g = margin_gate(res.states, ns.local_fields(ref, res.states, b[r:r + 1]), kappa)
+            before = ref.learnable().toarray()
+            coupling_update(ref, res.states, g, eta)
+            after = ref.learnable().toarray()
+            J = out["J"].toarray()
+            assert np.array_equal(out["states"], res.states[0]) and np.array_equal(out["g"], g[0])
+            assert np.array_equal(J, after)                       # exactly the numba rule
+            assert np.all(J[~A] == 0) and out["J"].nnz == A.sum()  # nothing outside the pattern
+            assert out["J_minus_consistent"]                      # the -J rail follows
+            changed_total += int((after != before).sum())
+    assert changed_total > 20 and not group_alive(pgid)
+
+
+def test_host_assisted_learning_equals_the_numba_rule():
+    cn = dyadic_network(ns.compile(TOPOLOGY_CASES["core"]()))
+    ref = cn.copy()
+    rng = np.random.default_rng(2)
+    eta, kappa = 2.0 ** -6, 0.8
+    with HostAssistedLearner(cn, kappa=kappa, eta=eta, mode="prob", p=0.5, seed=3, timeout=TIMEOUT) as learner:
+        for _ in range(2):
+            s0 = rng.choice([-1, 1], (2, cn.n))
+            b = dyadic(rng.normal(0, 0.5, (2, cn.n)))
+            states, g = learner.step(s0, field=b, steps=15)
+            res = ns.relax(ref, s0=s0, field=b, mode="prob", p=0.5, seed=3, max_steps=15)
+            g_ref = margin_gate(res.states, ns.local_fields(ref, res.states, b), kappa)
+            coupling_update(ref, res.states, g_ref, eta)
+            assert np.array_equal(states, res.states) and np.array_equal(g, g_ref)
+        assert np.array_equal(learner.cn.learnable().toarray(), ref.learnable().toarray())
+        W = learner._call("weights")
+        assert np.array_equal(W["J"].toarray(), ref.learnable().toarray())     # written back to Lava
+
+
+# ---------------------------------------------------------- failures and timeouts
+def test_a_failing_run_raises_quickly_and_leaves_nothing_behind():
+    cn = ns.compile(topologies.core(30, rho=0.3, seed=0))
+    net = export(cn, s0=np.ones(cn.n))
+    net.spec["fail_at_step"] = 3            # the neuron model raises at Lava step 3
+    t0 = time.monotonic()
+    with pytest.raises(LavaRunError, match="deliberate failure at Lava step 3") as info:
+        net.run(20, timeout=60)
+    assert time.monotonic() - t0 < 30        # reported at once, not at the timeout
+    assert "Traceback" in str(info.value) and not isinstance(info.value, LavaTimeoutError)
+    assert not group_alive(net.last_pgid)    # the worker and every Lava process are gone
+
+
+def test_timeout_kills_the_worker_and_its_shared_memory():
+    spec = make_spec(ns.compile(topologies.core(30, rho=0.3, seed=0)), s0=np.ones(30))
+    w = LavaWorker(timeout=6.0).start()
+    t0 = time.monotonic()
+    with pytest.raises(LavaTimeoutError, match="did not finish within"):
+        w.call("build", spec=spec, record=0)
+        w.call("run", steps=10 ** 7)
+    assert time.monotonic() - t0 < 20
+    assert not group_alive(w.pgid)
+    assert all(not os.path.exists(os.path.join("/dev/shm", s)) for s in w.leaked_shm)
+    with pytest.raises(ValueError, match="timeout"):
+        LavaWorker(timeout=0)
+
+
+# ----------------------------------------------------------------------- command
+def test_cli_export_lava_check(tmp_path, capsys):
+    from neurosim.hw.cli import register
+    parser = argparse.ArgumentParser(prog="neurosim")
+    register(parser.add_subparsers(dest="command"))
+    path = tmp_path / "net.h5"
+    ns.save({"network": ns.compile(TOPOLOGY_CASES["chain"]())}, path)
+    args = parser.parse_args(["export", "lava", str(path), "--steps", "20", "--check", "--fixed-point",
+                              "--mode", "prob", "--p", "0.5", "--seed", "1", "--batch", "1", "--json"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["all_equal"] and out["n"] == 60 and out["samples"][0]["equal"] and out["fixed_point"]
