@@ -159,7 +159,8 @@ def _registrars():
     """Commands that live beside their subsystem (each module has ``register``)."""
     from .hw.cli import register as hw
     from .learning.cli import register as learning
-    return [learning, hw]
+    from .theory.cli import register as theory
+    return [learning, hw, theory]
 
 
 def main(argv=None):

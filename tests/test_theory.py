@@ -286,6 +286,15 @@ def test_critical_self_coupling_close_to_paper():
     assert jdc == pytest.approx(0.0731, abs=1e-3)
 
 
+def test_two_layer_chain_critical_lambda_brackets_045():
+    """Paper: at J_D = 0 the two-layer chain turns monotonic at lam ~ 0.45
+    (Fig. 4, orange curves 0.4 / 0.45 / 0.5); the full search gives 0.452.
+    Here only the sign of the steepest slope near d ~ 0.005 at lam = 0.4 and 0.5."""
+    def slope(lam):
+        return th.internal_entropy_min_slope(0.0, lam, 2, d_min=3.5e-3, d_max=0.012, n=4, refine=False)[0]
+    assert slope(0.4) < 0 < slope(0.5)
+
+
 def test_local_entropy_bad_input():
     with pytest.raises(ValueError, match="d must be"):
         th.local_entropy_point(0.0, 2.0, 0.1)
@@ -367,6 +376,8 @@ def test_cli_local_entropy_and_capacity():
     assert abs(obj["rows"][0]["s_external"]) < 1e-9
     rc, out = _run(["theory", "local-entropy", "--jd", "0.1", "--d", "0.1", "--y", "1"])
     assert rc == 0 and "S_I" in out
+    rc, out = _run(["theory", "local-entropy", "--critical", "--json"])
+    assert rc == 0 and json.loads(out.strip().splitlines()[-1])["critical_j_d"] == pytest.approx(0.0731, abs=1e-3)
     rc, out = _run(["theory", "capacity", "--kappa", "0", "--json"])
     assert rc == 0 and json.loads(out.strip().splitlines()[-1])["alpha_c"] == pytest.approx(0.833, abs=1e-3)
 
