@@ -26,7 +26,7 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@nb.njit(inline="always")
+@nb.njit
 def _mix(z):
     z = z + _GOLDEN
     z = (z ^ (z >> _S30)) * _M1
@@ -34,7 +34,7 @@ def _mix(z):
     return z ^ (z >> _S31)
 
 
-@nb.njit(inline="always")
+@nb.njit
 def uniform(seed, stream, step, sample, neuron):
     """One draw u ~ U[0, 1) for the key (seed, stream, step, sample, neuron)."""
     z = _mix(np.uint64(seed))

@@ -26,12 +26,12 @@ from ..rng import GATE, ORDER, uniform
 SYNC, PROB, ASYNC = 0, 1, 2
 
 
-@nb.njit(inline="always")
+@nb.njit
 def sgn(v):
     return np.int8(1) if v >= 0.0 else np.int8(-1)
 
 
-@nb.njit(inline="always")
+@nb.njit
 def push(j, d, indptr, indices, data, h):
     """Event: s_j changed by d; add d W_ij to the field of every out-neighbour i
     (column j of the CSC matrix)."""
@@ -49,7 +49,7 @@ def initial_field(si, net, h):
             push(j, si[j], net[4], net[5], net[6], h)
 
 
-@nb.njit(inline="always")
+@nb.njit
 def _before(ka, ia, kb, ib):
     return ka < kb or (ka == kb and ia < ib)
 
@@ -90,7 +90,7 @@ def heap_pop(keys, ids, size):
     return k0, i0, size
 
 
-@nb.njit(inline="always")
+@nb.njit
 def _mark(i, flag, lst, m):
     """Append i to the candidate list once; returns the new length."""
     if not flag[i]:
