@@ -35,6 +35,8 @@ def add_train_args(p):
     p.add_argument("--gamma", type=float, help="tanh-smoothed rule (Eq. 91) with this gamma")
     p.add_argument("--variant", choices=("asym", "sym1", "sym2"), default="asym")
     p.add_argument("--readout", choices=("perceptron", "softmax"), default="perceptron")
+    p.add_argument("--eval-samples", type=int, default=10000,
+                   help="per-epoch train accuracy on this many seeded training samples (0: all; last epoch: all)")
     p.add_argument("--baseline", choices=BASELINES, default="none",
                    help="reservoir / random features (SM-D), or the binarised MLP with as many parameters")
     p.add_argument("--mlp-lr", type=float, default=0.003, help="Adam learning rate of --baseline mlp")
@@ -53,7 +55,7 @@ def config_from_args(args):
         kappa_in=args.kappa_in, kappa_out=args.kappa_out, decay_j=args.decay_j, decay_in=args.decay_in,
         lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p, max_steps=args.max_steps,
         warmup=args.warmup, approximate=args.approximate, gamma=args.gamma, variant=args.variant,
-        readout=args.readout, seed=args.seed)
+        readout=args.readout, seed=args.seed, eval_samples=args.eval_samples)
     return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
 
 

@@ -55,6 +55,7 @@ class TrainConfig:
     variant: str = "asym"
     readout: str = "perceptron"
     seed: int = 0
+    eval_samples: int = 10000    # per-epoch train accuracy on this seeded subset (0: all); the last epoch uses all
 
     def validated(self):
         """A checked copy: every field has a clear error naming it."""
@@ -78,6 +79,7 @@ class TrainConfig:
         if c.readout not in READOUTS:
             raise ValueError(f"readout must be one of {READOUTS}, got {c.readout!r}")
         check_nonneg_int("seed", c.seed)
+        check_nonneg_int("eval_samples", c.eval_samples)
         return c
 
 
@@ -199,7 +201,9 @@ class Trainer:
         """Train on a classification Dataset, continuing from ``self.epoch`` up to
         epoch ``epochs`` (default: config.epochs). With readout='softmax' the first
         half of config.epochs trains J and W_in only and the second half trains the
-        readout by softmax regression on the inference states (SM-D)."""
+        readout by softmax regression on the inference states (SM-D). The train
+        accuracy of each epoch is measured on ``config.eval_samples`` seeded training
+        samples, that of the last epoch on all of them."""
         from tqdm.auto import tqdm
         c = self.config
         total = c.epochs if epochs is None else check_positive_int("epochs", epochs)
@@ -207,6 +211,8 @@ class Trainer:
         y01 = (y_pm > 0).astype(np.float64)
         x_train = np.asarray(data.x_train, dtype=np.float64)
         features = None  # inference states, frozen during the softmax stage
+        n_eval = c.eval_samples if 0 < c.eval_samples < len(x_train) else len(x_train)
+        eval_idx = np.sort(np.random.default_rng([c.seed, 1]).choice(len(x_train), n_eval, replace=False))
         while self.epoch < total:
             e = self.epoch
             order = np.random.default_rng([c.seed, e]).permutation(len(x_train))
@@ -223,7 +229,8 @@ class Trainer:
             row = {"epoch": e + 1}
             if stats:
                 row.update({k: float(np.mean([s[k] for s in stats])) for k in stats[0]})
-            row["train_accuracy"] = self.accuracy(x_train, data.y_train)
+            idx = slice(None) if e + 1 == total else eval_idx
+            row["train_accuracy"] = self.accuracy(x_train[idx], data.y_train[idx])
             if validation is not None:
                 row["val_accuracy"] = self.accuracy(validation[0], validation[1])
             self.history.append(row)
