@@ -157,10 +157,11 @@ def make_parser():
 
 def _registrars():
     """Commands that live beside their subsystem (each module has ``register``)."""
+    from .continuous.cli import register as continuous
     from .hw.cli import register as hw
     from .learning.cli import register as learning
     from .theory.cli import register as theory
-    return [learning, hw, theory]
+    return [learning, continuous, hw, theory]
 
 
 def main(argv=None):

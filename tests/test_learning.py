@@ -247,3 +247,10 @@ def test_fused_phases_equal_three_relax_calls(mode, approximate):
     np.testing.assert_array_equal(steps, np.c_[sup.steps, free.steps])
     np.testing.assert_array_equal(conv, np.c_[sup.converged, free.converged])
     np.testing.assert_allclose(h, ns.local_fields(cn, s2, b), atol=1e-12)
+
+
+def test_training_never_touches_the_declared_network():
+    net = topologies.core(100, rho=0.1, j_d=0.5, seed=0, input_dim=40, n_classes=4, lam_x=2.0, lam_y=0.9)
+    before = ns.compile(net).content_hash()
+    Trainer(ns.compile(net), TrainConfig(epochs=1)).fit(prototype_task())
+    assert ns.compile(net).content_hash() == before

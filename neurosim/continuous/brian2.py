@@ -317,11 +317,11 @@ def _gate(margin, kappa_name, smooth):
 def _couplings_update(variant):
     post, pre = "g_post*a_post", "a_pre"
     if variant == "asym":
-        return f"w = w*(1 - lrn*plastic*ej*dj) + lrn*plastic*ej*{post}*{pre}"
+        return f"w = w*(1 - lrn*plastic*etaj*decj) + lrn*plastic*etaj*{post}*{pre}"
     if variant == "sym1":
-        return f"w = w*(1 - lrn*plastic*ej*dj) + lrn*plastic*ej*{post}*g_pre*a_pre"
-    return ("w = w*(1 - lrn*plastic*ej*dj) + lrn*plastic*(ej/2)*g_post*a_post*a_pre"
-            " + lrn*plastic*(ej/2)*a_post*g_pre*a_pre")
+        return f"w = w*(1 - lrn*plastic*etaj*decj) + lrn*plastic*etaj*{post}*g_pre*a_pre"
+    return ("w = w*(1 - lrn*plastic*etaj*decj) + lrn*plastic*(etaj/2)*g_post*a_post*a_pre"
+            " + lrn*plastic*(etaj/2)*a_post*g_pre*a_pre")
 
 
 def train_epoch(trainer, x, y_back, y_out=None, timings=None, directory=None):
@@ -398,14 +398,14 @@ rd = int(m == slot - 1)""", when="start", order=-1, name="schedule")
         n_j = Jc.nnz
         S = b2.Synapses(G, G, """w : 1
 plastic : 1 (constant)
-ej : 1 (shared, constant)
-dj : 1 (shared, constant)
+etaj : 1 (shared, constant)
+decj : 1 (shared, constant)
 h_post = w*a_pre : 1 (summed)""", dt=step, namespace={}, name="couplings")
         S.connect(i=np.concatenate([Jc.col, Kc.col]).astype(np.int64),
                   j=np.concatenate([Jc.row, Kc.row]).astype(np.int64))
         S.w = np.concatenate([Jc.data, Kc.data])
         S.plastic = np.concatenate([np.ones(n_j), np.zeros(Kc.nnz)])
-        S.ej, S.dj = c.eta_j, c.decay_j
+        S.etaj, S.decj = c.eta_j, c.decay_j
         lrn = "lrn = int(t_in_timesteps > 0)\n"
         S.run_regularly(lrn + _couplings_update(c.variant), dt=slot_dt, when="start", order=-3, name="learn_j")
         objs = [G, S]
@@ -419,14 +419,14 @@ h_post = w*a_pre : 1 (summed)""", dt=step, namespace={}, name="couplings")
             rows, cols = np.nonzero(on)
             Sin = b2.Synapses(X, G, """w : 1
 plastic : 1 (constant)
-ei : 1 (shared, constant)
-di : 1 (shared, constant)
+etain : 1 (shared, constant)
+decin : 1 (shared, constant)
 hin_post = w*x_pre : 1 (summed)""", dt=step, namespace={}, name="input_map")
             Sin.connect(i=cols.astype(np.int64), j=rows.astype(np.int64))
             Sin.w = cn.w_in[rows, cols]
             Sin.plastic = cn.w_in_mask[rows, cols].astype(np.float64)
-            Sin.ei, Sin.di = c.eta_in, c.decay_in
-            Sin.run_regularly(lrn + "w = w*(1 - lrn*plastic*ei*di) + lrn*plastic*ei*gin_post*a_post*x_pre",
+            Sin.etain, Sin.decin = c.eta_in, c.decay_in
+            Sin.run_regularly(lrn + "w = w*(1 - lrn*plastic*etain*decin) + lrn*plastic*etain*gin_post*a_post*x_pre",
                               dt=slot_dt, when="start", order=-3, name="learn_in")
             objs += [X, Sin]
         # perceptron readout on the a_out neurons
@@ -443,14 +443,14 @@ hin_post = w*x_pre : 1 (summed)""", dt=step, namespace={}, name="input_map")
             jj, cc_ = np.meshgrid(np.arange(n), np.arange(C), indexing="ij")
             Sout = b2.Synapses(G, O, """w : 1
 aout : 1 (constant)
-eo : 1 (shared, constant)
-do : 1 (shared, constant)
+etaout : 1 (shared, constant)
+decout : 1 (shared, constant)
 l_post = aout*w*a_pre : 1 (summed)""", dt=step, namespace={}, name="readout_map")
             Sout.connect(i=jj.ravel().astype(np.int64), j=cc_.ravel().astype(np.int64))
             Sout.w = cn.w_out[cc_.ravel(), jj.ravel()]
             Sout.aout = cn.a_out[jj.ravel()].astype(np.float64)
-            Sout.eo, Sout.do = c.eta_out, c.decay_out
-            Sout.run_regularly(lrn + "w = w*(1 - lrn*eo*do) + lrn*eo*gout_post*y_post*a_pre*aout",
+            Sout.etaout, Sout.decout = c.eta_out, c.decay_out
+            Sout.run_regularly(lrn + "w = w*(1 - lrn*etaout*decout) + lrn*etaout*gout_post*y_post*a_pre*aout",
                                dt=slot_dt, when="start", order=-3, name="learn_out")
             objs += [O, Sout]
         net = b2.Network(*objs)

@@ -184,13 +184,14 @@ def _euler_one(variant, dt, tau, beta, tol, window, n_steps, stop, p_event, seed
 @nb.njit(cache=True, parallel=True)
 def euler_batch(variant, dt, tau, beta, tol, window, n_steps, stop, p_event, seed,
                 u, s, I, rp, ri, rd, cp, ci, cd, j_d, settled, times, steps, flips, traj_u, traj_s, rec):
+    """Batch driver: I [B, N] and the trajectories [B, F, N] (F = 0: none) are full size."""
     for b in nb.prange(u.shape[0]):
-        Ib = I[b] if I.shape[0] > 1 else I[0]
-        tu = traj_u[b] if traj_u.shape[0] > 0 else np.empty((0, 0))
-        ts = traj_s[b] if traj_s.shape[0] > 0 else np.empty((0, 0), dtype=np.int8)
-        settled[b], times[b], steps[b], flips[b] = _euler_one(
-            variant, dt, tau, beta, tol, window, n_steps, stop, p_event, seed, b,
-            u[b], s[b], Ib, rp, ri, rd, cp, ci, cd, j_d, tu, ts, rec)
+        res = _euler_one(variant, dt, tau, beta, tol, window, n_steps, stop, p_event, seed, np.int64(b),
+                         u[b], s[b], I[b], rp, ri, rd, cp, ci, cd, j_d, traj_u[b], traj_s[b], rec)
+        settled[b] = res[0]
+        times[b] = res[1]
+        steps[b] = res[2]
+        flips[b] = res[3]
 
 
 # ------------------------------------------------------------------ exact hard-sign
@@ -376,13 +377,14 @@ def _event_poisson_one(tau, t_max, stop, seed, sample, u, s, I, cp, ci, cd, j_d,
 @nb.njit(cache=True, parallel=True)
 def event_batch(variant, tau, t_max, stop, seed, u, s, I, cp, ci, cd, j_d,
                 settled, times, t_end, flips, traj_u, traj_s, rec_dt):
+    """Batch driver: I [B, N] and the trajectories [B, F, N] (F = 0: none) are full size."""
     for b in nb.prange(u.shape[0]):
-        Ib = I[b] if I.shape[0] > 1 else I[0]
-        tu = traj_u[b] if traj_u.shape[0] > 0 else np.empty((0, 0))
-        ts = traj_s[b] if traj_s.shape[0] > 0 else np.empty((0, 0), dtype=np.int8)
         if variant == HARD:
-            settled[b], times[b], t_end[b], flips[b] = _event_hard_one(
-                tau, t_max, stop, u[b], s[b], Ib, cp, ci, cd, j_d, tu, ts, rec_dt)
+            res = _event_hard_one(tau, t_max, stop, u[b], s[b], I[b], cp, ci, cd, j_d, traj_u[b], traj_s[b], rec_dt)
         else:
-            settled[b], times[b], t_end[b], flips[b] = _event_poisson_one(
-                tau, t_max, stop, seed, b, u[b], s[b], Ib, cp, ci, cd, j_d, tu, ts, rec_dt)
+            res = _event_poisson_one(tau, t_max, stop, seed, np.int64(b), u[b], s[b], I[b], cp, ci, cd, j_d,
+                                     traj_u[b], traj_s[b], rec_dt)
+        settled[b] = res[0]
+        times[b] = res[1]
+        t_end[b] = res[2]
+        flips[b] = res[3]

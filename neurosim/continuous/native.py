@@ -100,6 +100,8 @@ def check_time(dt, tau, t_max, method="euler"):
     if method == "euler" and dt > tau:
         raise ValueError(f"explicit Euler needs dt <= tau (got dt = {dt}, tau = {tau}); "
                          "dt = tau is the synchronous discrete map")
+    if method == "event":   # dt is only the recording grid
+        return int(np.floor(t_max / dt + 1e-9))
     return n_steps_of(t_max, dt)
 
 
@@ -168,8 +170,9 @@ def run_kernel(cn, I, u, s, variant, method="euler", t_max=50.0, dt=0.05, tau=1.
     times = np.zeros(B)
     flips = np.zeros(B, dtype=np.int64)
     n_frames = n_steps // record_every + 1 if record else 0
-    traj_u = np.zeros((B if record else 0, n_frames, n))
-    traj_s = np.zeros((B if record else 0, n_frames, n), dtype=np.int8)
+    traj_u = np.zeros((B, n_frames, n))
+    traj_s = np.zeros((B, n_frames, n), dtype=np.int8)
+    I = np.array(np.broadcast_to(I, (B, n)), dtype=np.float64, order="C")  # writeable: one numba signature
     p_event = -np.expm1(-dt / tau)
     if method == "euler":
         steps = np.zeros(B, dtype=np.int64)
