@@ -158,10 +158,11 @@ def make_parser():
 def _registrars():
     """Commands that live beside their subsystem (each module has ``register``)."""
     from .continuous.cli import register as continuous
+    from .experiments_cli import register as experiments
     from .hw.cli import register as hw
     from .learning.cli import register as learning
     from .theory.cli import register as theory
-    return [learning, continuous, hw, theory]
+    return [learning, continuous, hw, theory, experiments]
 
 
 def main(argv=None):

@@ -1,0 +1,248 @@
+"""What every experiment shares: atomic output files (HDF5, PNG, markdown), the
+Entangled-MNIST subsets, a core-module trainer with the paper's hyperparameters
+and small formatting helpers.
+
+Every file is written to a temporary name beside its target and renamed into
+place only once complete, so an interrupted run never leaves half a file.
+Figures are drawn on a bare ``matplotlib.figure.Figure`` (Agg canvas): nothing
+here touches pyplot's global state or the user's backend.
+"""
+import contextlib
+import dataclasses
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CHANCE = 0.1  # ten balanced classes
+
+
+# ------------------------------------------------------------------ files
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` when the
+    block succeeds, remove it when the block fails."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _attr_value(value):
+    if isinstance(value, (str, bool, int, float, np.integer, np.floating)):
+        return value
+    return json.dumps(value, default=_json_default)
+
+
+def _json_default(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _fill(group, tree):
+    import h5py
+    for key, value in tree.items():
+        key = str(key)
+        if isinstance(value, dict):
+            _fill(group.create_group(key), value)
+        elif isinstance(value, str):
+            group.create_dataset(key, data=value, dtype=h5py.string_dtype())
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            group.create_dataset(key, data=np.array(value, dtype=object), dtype=h5py.string_dtype())
+        else:
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"{group.name}/{key}: only numbers, strings and dicts can be stored, "
+                                f"got {arr.dtype}")
+            group.create_dataset(key, data=arr)
+
+
+def write_h5(path, tree, attrs=None):
+    """Write the nested dict ``tree`` (arrays, numbers, strings, lists of
+    strings, dicts) to the HDF5 file ``path``, atomically. ``attrs`` go on the
+    root (non-scalar values as JSON)."""
+    import h5py
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            for key, value in (attrs or {}).items():
+                f.attrs[key] = _attr_value(value)
+            _fill(f, tree)
+    return Path(path)
+
+
+def read_h5(path):
+    """The nested dict written by :func:`write_h5` (strings decoded), with the
+    root attributes under the key ``"attrs"``."""
+    import h5py
+
+    def walk(group):
+        out = {}
+        for key, node in group.items():
+            if isinstance(node, h5py.Group):
+                out[key] = walk(node)
+            elif h5py.check_string_dtype(node.dtype) is not None:
+                out[key] = node.asstr()[()] if node.shape == () else list(node.asstr()[()])
+            else:
+                out[key] = node[()]
+        return out
+
+    with h5py.File(path, "r") as f:
+        tree = walk(f)
+        tree["attrs"] = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+    return tree
+
+
+def write_text(path, text):
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def new_figure(ncols=1, nrows=1, width=5.2, height=4.0):
+    """A Figure with an Agg canvas and its axes (no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def save_figure(fig, path, dpi=110):
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    return Path(path)
+
+
+class Outputs:
+    """The three files of one experiment: ``<out_dir>/<name>.{h5,png,md}``."""
+
+    def __init__(self, name, out_dir):
+        self.name = name
+        self.dir = Path(out_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.h5 = self.dir / f"{name}.h5"
+        self.png = self.dir / f"{name}.png"
+        self.md = self.dir / f"{name}.md"
+
+    def files(self):
+        return {"h5": str(self.h5), "png": str(self.png), "md": str(self.md)}
+
+
+def settings(quick, quick_values, full_values, overrides):
+    """The run's parameters: the quick or full defaults, then ``overrides``
+    (unknown names are errors, so a typo never runs the default silently)."""
+    base = dict(quick_values if quick else full_values)
+    unknown = sorted(set(overrides) - set(base))
+    if unknown:
+        raise ValueError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(base))}")
+    base.update(overrides)
+    return base
+
+
+def result(outputs, quick, seconds, params, ours, paper, summary_lines=()):
+    """What ``run`` returns: files, parameters, our numbers beside the paper's."""
+    return {"name": outputs.name, "quick": bool(quick), "seconds": float(seconds), "files": outputs.files(),
+            "params": params, "ours": ours, "paper": paper, "summary": list(summary_lines)}
+
+
+# ------------------------------------------------------------- formatting
+def fmt(value, digits=3):
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    if not np.isfinite(value):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def md_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def summary_text(title, paper_ref, quick, seconds, params, body, gaps):
+    """The markdown summary every experiment writes."""
+    shown = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+    return "\n".join([
+        f"# {title}",
+        "",
+        f"Paper: {paper_ref}. Run: {'--quick' if quick else 'full'}, {seconds:.1f} s wall time.",
+        "",
+        "Parameters: `" + json.dumps(shown, default=_json_default) + "`",
+        "",
+        body.strip(),
+        "",
+        "## Gap to the paper",
+        "",
+        gaps.strip(),
+        "",
+    ])
+
+
+# ------------------------------------------------------------ data, models
+def entangled(train_size, val_size, seed=0):
+    """A class-mixed random subset of Entangled-MNIST's training split and the
+    first ``val_size`` samples of its validation split: (dataset, (x_val, y_val))."""
+    from neurosim import datasets
+    data = datasets.load("entangled-mnist")
+    order = np.random.default_rng(seed).permutation(len(data.x_train))[:train_size]
+    order.sort()
+    sub = dataclasses.replace(data, x_train=data.x_train[order], y_train=data.y_train[order])
+    return sub, (data.x_test[:val_size], data.y_test[:val_size])
+
+
+def core_trainer(n, j_d, lam_x, lam_y, rho, seed, **config):
+    """A core module (Eq. 1) on Entangled-MNIST's shape (D = 100, C = 10) and its
+    Trainer; ``config`` holds TrainConfig fields (``seed`` is shared)."""
+    import neurosim as ns
+    from neurosim import topologies
+    from neurosim.learning import Trainer, TrainConfig
+    net = topologies.core(n, rho=rho, j_d=j_d, seed=seed, input_dim=100, n_classes=10, lam_x=lam_x, lam_y=lam_y)
+    return Trainer(ns.compile(net), TrainConfig(seed=seed, **config))
+
+
+def table_vi_config(j_d, epochs, batch_size=16, max_steps=5, **extra):
+    """TrainConfig fields of Table VI (N = 1600 landscape run): eta_J 0.005,
+    eta_in 0.01, eta_out 0.01, kappa_J = 0.9 + J_D, kappa_in = kappa_out = 3."""
+    cfg = dict(epochs=epochs, batch_size=batch_size, eta_j=0.005, eta_in=0.01, eta_out=0.01,
+               kappa_j=0.9 + j_d, kappa_in=3.0, kappa_out=3.0, max_steps=max_steps)
+    cfg.update(extra)
+    return cfg
+
+
+def table_v_config(epochs, batch_size=16, **extra):
+    """TrainConfig fields of Table V (feature-learning benchmark, N <= 3200):
+    eta_J 0.005, eta_in 0.03, eta_out 0.03, kappa_J 1.4, kappa_in = kappa_out = 3,
+    max_iter 5 (lam_x 5, lam_y 0.9 and J_D 0.5 live on the network)."""
+    cfg = dict(epochs=epochs, batch_size=batch_size, eta_j=0.005, eta_in=0.03, eta_out=0.03,
+               kappa_j=1.4, kappa_in=3.0, kappa_out=3.0, max_steps=5)
+    cfg.update(extra)
+    return cfg
+
+
+class Stopwatch:
+    def __init__(self):
+        self.t0 = time.perf_counter()
+
+    def __call__(self):
+        return time.perf_counter() - self.t0

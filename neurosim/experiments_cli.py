@@ -1,0 +1,176 @@
+"""``neurosim experiment`` and ``neurosim sweep``: the paper's figures and tables
+(``experiments/``) and Dask parameter sweeps (``experiments/sweep.py``).
+
+``experiments/`` is a directory of the repository, not an installed package.
+It is found at ``$NEUROSIM_EXPERIMENTS`` if set, else beside the ``neurosim``
+package (a source checkout or an editable install), else in the current
+directory, and imported by path as the package ``neurosim_experiments`` (a
+private name, so it never clashes with another ``experiments`` module).
+
+Register with ``register(subparsers)``; ``main(argv)`` runs the two commands
+on their own (used by the tests).
+"""
+import argparse
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+PACKAGE = "neurosim_experiments"
+
+
+def experiments_dir():
+    """The ``experiments/`` directory (see the module docstring)."""
+    candidates = []
+    if os.environ.get("NEUROSIM_EXPERIMENTS"):
+        candidates.append(Path(os.environ["NEUROSIM_EXPERIMENTS"]))
+    candidates += [Path(__file__).resolve().parent.parent / "experiments", Path.cwd() / "experiments"]
+    for path in candidates:
+        if (path / "__init__.py").is_file():
+            return path
+    raise FileNotFoundError("cannot find the experiments/ directory (looked in: "
+                            + ", ".join(str(p) for p in candidates)
+                            + "); set NEUROSIM_EXPERIMENTS to its path")
+
+
+def load_experiments():
+    """The experiments package, imported once by path."""
+    if PACKAGE in sys.modules:
+        return sys.modules[PACKAGE]
+    where = experiments_dir()
+    spec = importlib.util.spec_from_file_location(PACKAGE, where / "__init__.py",
+                                                  submodule_search_locations=[str(where)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[PACKAGE]
+        raise
+    return module
+
+
+def load_sweep():
+    load_experiments()
+    return importlib.import_module(f"{PACKAGE}.sweep")
+
+
+def run_pickled(blob, *args):
+    """Worker side of a sweep: ``cloudpickle.loads(blob)`` is ``(function,
+    first_argument)``; returns ``function(first_argument, *args)``. Lives here
+    because every worker with neurosim installed can import it."""
+    import cloudpickle
+    fn, first = cloudpickle.loads(blob)
+    return fn(first, *args)
+
+
+def _override(text):
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--set expects KEY=VALUE, got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    if isinstance(parsed, list):
+        parsed = tuple(parsed)
+    return key.strip(), parsed
+
+
+def cmd_experiment(args):
+    pkg = load_experiments()
+    if args.list or not args.name:
+        rows = [(n, "implemented", pkg.IMPLEMENTED[n]) for n in sorted(pkg.IMPLEMENTED)]
+        rows += [(n, "not implemented", pkg.PLANNED[n]) for n in sorted(pkg.PLANNED)]
+        if args.json:
+            print(json.dumps([{"name": a, "state": b, "what": c} for a, b, c in rows]))
+        else:
+            for name, state, what in rows:
+                print(f"{name:10s} {state:16s} {what}")
+        return 0
+    out = Path(args.out) if args.out else experiments_dir() / "out" / args.name
+    res = pkg.run(args.name, quick=args.quick, out_dir=out, **dict(args.set or []))
+    if args.json:
+        print(json.dumps(res, default=_plain))
+    else:
+        print(f"{args.name} ({'quick' if args.quick else 'full'}): {res['seconds']:.1f} s")
+        for kind, path in res["files"].items():
+            print(f"  {kind:3s} {path}")
+    return 0
+
+
+def _plain(value):
+    try:
+        import numpy as np
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+    except ImportError:
+        pass
+    return str(value)
+
+
+def cmd_sweep(args):
+    sweep = load_sweep()
+    res = sweep.run_sweep(args.config, out=args.out, scheduler=args.scheduler, retries=args.retries,
+                          workers=args.workers, processes=args.processes, threads=args.threads,
+                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    failed = [k for k, s in enumerate(res["status"]) if s != "ok"]
+    summary = {"file": res["file"], "points": len(res["points"]), "failed": failed,
+               "attempts": res["attempts"], "seconds": res["seconds"]}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"sweep {res['name']}: {len(res['points']) - len(failed)}/{len(res['points'])} points ok "
+              f"in {res['seconds']:.1f} s; results in {res['file']}")
+        for k in failed:
+            last = res["errors"][k][-1].strip().splitlines()[-1] if res["errors"][k] else "?"
+            print(f"  point {k} {json.dumps(res['points'][k], default=str)} failed after "
+                  f"{res['attempts'][k]} attempt(s): {last}")
+    return 1 if failed else 0
+
+
+def register(sub):
+    p = sub.add_parser("experiment", help="run one of the paper's figures or tables (experiments/)",
+                       description="Write <out>/<name>.h5, .png and .md (the paper's numbers beside ours).")
+    p.add_argument("name", nargs="?", help="experiment name (see --list)")
+    p.add_argument("--quick", action="store_true", help="small version (minutes on a laptop)")
+    p.add_argument("--out", help="output directory (default: experiments/out/NAME)")
+    p.add_argument("--set", action="append", type=_override, metavar="KEY=VALUE",
+                   help="override one parameter (JSON value, e.g. --set ns=[100,200]); repeatable")
+    p.add_argument("--list", action="store_true", help="list implemented and planned experiments")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("sweep", help="run a TOML parameter grid on Dask distributed",
+                       description="Every grid point is one run on a Dask worker; failures are reported, "
+                                   "retried and kept in the results file.")
+    p.add_argument("config", help="sweep TOML file ([sweep], [fixed], [grid])")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler (default: a LocalCluster)")
+    p.add_argument("--out", help="results HDF5 file (default: NAME.h5)")
+    p.add_argument("--retries", type=int, help="extra attempts per failed point (default: the config's, else 1)")
+    p.add_argument("--workers", type=int, help="LocalCluster workers (default 1 in-process, 2 with --processes)")
+    p.add_argument("--processes", action="store_true", help="LocalCluster with worker processes")
+    p.add_argument("--threads", type=int, default=2, help="threads of the in-process worker")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sweep)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="neurosim")
+    register(parser.add_subparsers(dest="command", metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"neurosim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

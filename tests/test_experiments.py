@@ -1,0 +1,128 @@
+"""The paper's experiments (experiments/), run in their --quick versions: files
+written and the qualitative facts the paper states."""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurosim.experiments_cli import experiments_dir, load_experiments, main
+
+
+@pytest.fixture(scope="module")
+def pkg():
+    return load_experiments()
+
+
+@pytest.fixture(scope="module")
+def common(pkg):
+    import importlib
+    return importlib.import_module(f"{pkg.__name__}._common")
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    return tmp_path_factory.mktemp("experiments")
+
+
+def check_files(res, common):
+    for kind in ("h5", "png", "md"):
+        path = Path(res["files"][kind])
+        assert path.is_file() and path.stat().st_size > 0, kind
+        assert not list(path.parent.glob(f".{path.name}.*")), "a temporary file was left behind"
+    assert Path(res["files"]["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = Path(res["files"]["md"]).read_text()
+    assert "Paper:" in md and "## Gap to the paper" in md
+    tree = common.read_h5(res["files"]["h5"])
+    assert tree["attrs"]["quick"] == 1
+    return tree, md
+
+
+def test_fig5_quick(pkg, common, out):
+    res = pkg.run("fig5", quick=True, out_dir=out / "fig5")
+    tree, _ = check_files(res, common)
+    ours = res["ours"]
+    assert abs(ours["S_a(0,0)"]) < 1e-12                       # vanishes at J_D = lambda = 0
+    assert ours["monotone_in_j_d"] and ours["monotone_in_lambda"]   # increasing (Fig. 5 ranges)
+    assert np.log(2) - 0.05 < ours["S_a(J_D=3, lambda=1.5)"] < np.log(2)  # -> log 2
+    assert ours["max |Eq.27 - transfer matrix|"] < 1e-12
+    table = tree["enumeration"]["table"]      # measured vs finite-n annealed entropy
+    assert np.all(np.abs(table[:, 2] - table[:, 4]) < 5 * table[:, 3] + 0.01)
+
+
+def test_fig9_quick(pkg, common, out):
+    res = pkg.run("fig9", quick=True, out_dir=out / "fig9")
+    tree, _ = check_files(res, common)
+    ns = res["params"]["ns"]
+    cap = [res["ours"]["L=1"]["P_max"][f"N={n}"] for n in ns]
+    assert cap[-1] > cap[0] > 0                  # capacity grows with N ...
+    assert res["ours"]["L=1"]["slope"] > 0.1      # ... about linearly
+    q = tree["L1"]["N100"]["summary"]["O5"]
+    assert q[0] > 0.9                             # small loads are stored
+
+
+def test_table7_quick(pkg, common, out):
+    res = pkg.run("table7", quick=True, out_dir=out / "table7")
+    tree, md = check_files(res, common)
+    t7 = pkg.get("table7")
+    for k, row in enumerate(t7.ROWS):
+        got = tree[f"row{k}"]
+        init, ep1, end = got["stats_init"][0], got["stats_epoch1"][0], got["stats_end"][0]
+        paper_init = t7.PAPER[row][0][0]
+        assert abs(init - paper_init) < 0.1, (row, init, paper_init)  # same fields, same overlaps
+        assert ep1 >= init and end >= init - 0.01, row                 # learning stabilises s'
+        if row[0] == 0.5:
+            assert ep1 >= 0.9, (row, ep1)                              # q_dyn near 1 after epoch 1
+    assert "paper 0.930" in md
+
+
+def test_fig14_quick(pkg, common, out):
+    res = pkg.run("fig14", quick=True, out_dir=out / "fig14")
+    tree, _ = check_files(res, common)
+    j_ds = list(tree["j_d"])
+    val, conv = tree["val_accuracy"], tree["converged_free"]
+    assert val.shape == (2, 4)
+    i0, i5 = j_ds.index(0.0), j_ds.index(0.5)
+    assert np.all(val[:, j_ds.index(0.25):] > 0.3)          # learns far above chance
+    assert np.all(conv[:, -1] >= conv[:, i0])               # fixed points more accessible at large J_D
+    assert conv[-1, i0] < conv[-1, -1] - 0.05 and conv[-1, -1] > 0.95
+    assert val[-1, i5] > val[0, i5]                         # larger N, better accuracy
+    collapse = np.all(val[:, i0] < 0.2) or np.all(val[:, i0] < val[:, i5] - 0.05)
+    if not collapse:
+        pytest.xfail("the paper's chance accuracy at J_D -> 0 is not reproduced at quick size: validation "
+                     f"accuracy at J_D = 0: {val[:, i0].round(3).tolist()}, at J_D = 0.5: "
+                     f"{val[:, i5].round(3).tolist()} (see experiments/README.md)")
+
+
+def test_cli_experiment_and_list(tmp_path, capsys):
+    rc = main(["experiment", "fig5", "--quick", "--out", str(tmp_path), "--json",
+               "--set", "draws=10", "--set", "enum_n=3", "--set", "check_j_ds=[0.5]"])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["params"]["draws"] == 10 and res["params"]["check_j_ds"] == [0.5]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig5.h5", "fig5.md", "fig5.png"]
+    assert main(["experiment", "--list"]) == 0
+    listing = capsys.readouterr().out
+    assert "table7" in listing and "not implemented" in listing
+
+
+def test_unknown_and_planned_experiments(pkg, tmp_path, capsys):
+    with pytest.raises(ValueError, match="not implemented yet"):
+        pkg.get("fig2")
+    with pytest.raises(ValueError, match="unknown experiment"):
+        pkg.get("fig99")
+    with pytest.raises(ValueError, match="unknown parameter 'nope'"):
+        pkg.run("fig5", quick=True, out_dir=tmp_path, nope=1)
+    assert main(["experiment", "fig99", "--out", str(tmp_path)]) == 2
+    assert "unknown experiment" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_readme_covers_every_experiment(pkg):
+    text = (experiments_dir() / "README.md").read_text()
+    rows = {m.group(1) for m in re.finditer(r"^\| `?(\w+)`? \|", text, flags=re.M)}
+    assert set(pkg.IMPLEMENTED) | set(pkg.PLANNED) <= rows
+    for name in pkg.PLANNED:
+        line = next(l for l in text.splitlines() if re.match(rf"^\| `?{name}`? \|", l))
+        assert "not implemented" in line
