@@ -61,6 +61,9 @@ def timed_relax(cn, x, mode, p, max_steps, seed):
 
 
 def cmd_simulate(args):
+    if args.time == "continuous":
+        from .continuous.cli import cmd_simulate as simulate_continuous
+        return simulate_continuous(args)
     import neurosim as ns
     net = build_topology(args, lam_x=args.lam_x, **({} if args.topology == "local" else {"input_dim": args.input_dim}))
     cn = ns.compile(net)
@@ -123,6 +126,7 @@ def cmd_demo(args):
 
 
 def make_parser():
+    from .continuous.cli import add_continuous_args
     parser = argparse.ArgumentParser(prog="neurosim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -136,6 +140,8 @@ def make_parser():
     p.add_argument("--lam-x", type=float, default=1.0, help="input field strength lambda_x")
     p.add_argument("--out", help="save the network and the result to this HDF5 file")
     p.add_argument("--json", action="store_true")
+    add_continuous_args(p, time="discrete")
+    p.add_argument("--t-max", type=float, default=50.0, help="with --time continuous: integration time (tau)")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("info", help="describe a saved neurosim HDF5 file")

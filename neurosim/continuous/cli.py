@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 
-def add_continuous_args(p):
-    p.add_argument("--time", choices=("continuous", "discrete"), default="continuous",
-                   help="continuous-time dynamics (default) or the discrete engine for comparison")
+def add_continuous_args(p, time="continuous"):
+    p.add_argument("--time", choices=("continuous", "discrete"), default=time,
+                   help=f"continuous-time dynamics or the discrete engine (default: {time})")
     p.add_argument("--variant", choices=("hard", "tanh", "poisson"), default="hard",
                    help="hard: tau du/dt = -u + W sgn(u) + I; tanh: W tanh(beta u); poisson: asynchronous updates")
     p.add_argument("--method", choices=("euler", "event"), default="euler",
