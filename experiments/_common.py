@@ -7,37 +7,19 @@ place only once complete, so an interrupted run never leaves half a file.
 Figures are drawn on a bare ``matplotlib.figure.Figure`` (Agg canvas): nothing
 here touches pyplot's global state or the user's backend.
 """
-import contextlib
 import dataclasses
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from neurosim.datasets.core import atomic_output
+
 CHANCE = 0.1  # ten balanced classes
 
 
 # ------------------------------------------------------------------ files
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` when the
-    block succeeds, remove it when the block fails."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def _attr_value(value):
     if isinstance(value, (str, bool, int, float, np.integer, np.floating)):
         return value
@@ -77,7 +59,7 @@ def write_h5(path, tree, attrs=None):
     strings, dicts) to the HDF5 file ``path``, atomically. ``attrs`` go on the
     root (non-scalar values as JSON)."""
     import h5py
-    with atomic_path(path) as tmp:
+    with atomic_output(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             for key, value in (attrs or {}).items():
@@ -109,7 +91,7 @@ def read_h5(path):
 
 
 def write_text(path, text):
-    with atomic_path(path) as tmp:
+    with atomic_output(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
     return Path(path)
 
@@ -125,7 +107,7 @@ def new_figure(ncols=1, nrows=1, width=5.2, height=4.0):
 
 
 def save_figure(fig, path, dpi=110):
-    with atomic_path(path) as tmp:
+    with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
     return Path(path)
 
