@@ -168,7 +168,6 @@ def bench_accuracy(n, epochs, train_size, val_size, t_phase, dt):
             cn0.copy(), cfg, continuous=ContinuousConfig("hard", "event", dt=dt, t_supervised=t_phase, t_free=t_phase)),
     }
     rows, raw = [], []
-    x_tr = np.asarray(data.x_train, dtype=np.float64)
     for name, make in runs.items():
         tr = make()
         t0 = time.perf_counter()

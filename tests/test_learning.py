@@ -1,6 +1,5 @@
 """Algorithm 1: the rules against hand-computed updates, a synthetic task learned,
 baselines, checkpoint resume, and the train CLI interface."""
-import dataclasses
 import json
 
 import numpy as np
