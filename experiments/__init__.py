@@ -17,11 +17,16 @@ import importlib
 
 #: Implemented experiments: name -> what the paper shows there.
 IMPLEMENTED = {
+    "fig3": "2-layer ensemble accuracy vs J_D (lambda = 0) and vs lambda (J_D = 0) (main text, Fig. 3)",
     "fig5": "annealed entropy of fixed points, two-layer chain (SM-A, Fig. 5)",
     "fig7": "full vs approximate training over J_D (SM-C, Fig. 7)",
     "fig8": "trained core vs random features vs reservoir over N (SM-D, Fig. 8)",
     "fig9": "hetero-association capacity vs N for chain depths L (SM-D, Fig. 9)",
+    "fig10": "asym / sym0 / sym1 / sym2 accuracy at J_D = 0, 0.5 (SM-E, Fig. 10)",
+    "fig11": "symmetry level (Eq. 94) of J during training, asym and sym0 init (SM-F, Fig. 11)",
+    "fig12": "path curvature and attractor displacement before/after training (SM-G, Fig. 12)",
     "fig14": "accuracy vs J_D for several N (SM-G, Fig. 14)",
+    "fig15": "similarity matrices of internal representations before/after training (SM-H, Fig. 15)",
     "table7": "q_dyn overlap of s' and s* during training (SM-H, Table VII)",
     "capacity": "binary perceptron capacity alpha_c(kappa) (paper 000)",
 }
@@ -30,13 +35,8 @@ IMPLEMENTED = {
 PLANNED = {
     "fig2": "accuracy vs trainable parameters, ours vs binarised MLP, 4 data sets (needs MNIST, "
             "Fashion-MNIST, Tiny-ImageNet features; widths 1000-6000)",
-    "fig3": "2-layer ensemble accuracy vs lambda and J_D (topologies.ensemble)",
     "fig4": "internal entropy of the RM vs distance (neurosim.theory.local_entropy)",
-    "fig10": "symmetric variants sym0/sym1/sym2 vs asym at J_D = 0, 0.5",
-    "fig11": "symmetry level rho (Eq. 94) of J during training",
-    "fig12": "geodesic curvature and attractor displacement before/after training",
     "fig13": "pairwise distances along interpolated trajectories",
-    "fig15": "similarity matrices of internal representations before/after training",
     "continuous": "continuous-time variant against the discrete fixed points (neurosim.continuous)",
 }
 

@@ -1,0 +1,95 @@
+"""Experiments fig3, fig10, fig11, fig12 and fig15 at reduced quick settings:
+the three files are written and one qualitative fact each holds."""
+import importlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurosim.experiments_cli import load_experiments
+
+
+@pytest.fixture(scope="module")
+def pkg():
+    return load_experiments()
+
+
+@pytest.fixture(scope="module")
+def common(pkg):
+    return importlib.import_module(f"{pkg.__name__}._common")
+
+
+def check_files(res, common):
+    for kind in ("h5", "png", "md"):
+        path = Path(res["files"][kind])
+        assert path.is_file() and path.stat().st_size > 0, kind
+        assert not list(path.parent.glob(f".{path.name}.*")), "a temporary file was left behind"
+    assert Path(res["files"]["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = Path(res["files"]["md"]).read_text()
+    assert "Paper:" in md and "## Gap to the paper" in md
+    tree = common.read_h5(res["files"]["h5"])
+    assert tree["attrs"]["quick"] == 1
+    return tree
+
+
+def test_fig3_ensemble_learns_at_every_point(pkg, common, tmp_path):
+    res = pkg.run("fig3", quick=True, out_dir=tmp_path, n=60, j_ds=[0.0, 1.0], lams=[0.0, 1.0], train_size=1000,
+                  val_size=200, epochs=1)
+    tree = check_files(res, common)
+    # J_D = lambda = 0 is the same network in both sweeps: trained once, stored twice.
+    assert tree["vs_j_d"]["val"][0, 0] == tree["vs_lam"]["val"][0, 0]
+    # Both cores see input and readout, so even J_D = lambda = 0 learns above chance (the paper's remark).
+    for k in ("vs_j_d", "vs_lam"):
+        assert np.all(tree[k]["val"] > 2 * common.CHANCE)
+
+
+def test_fig11_symmetry_levels(pkg, common, tmp_path):
+    res = pkg.run("fig11", quick=True, out_dir=tmp_path, n=60, epochs=1, train_size=1000, val_size=200)
+    tree = check_files(res, common)
+    for key, r in tree.items():
+        if key == "attrs":
+            continue
+        lv = r["symmetry_level"]
+        assert lv.shape == (2,)
+        if r["init"] == "sym0":
+            assert lv[0] == pytest.approx(1.0, abs=1e-12)     # (G + G^T)/sqrt(2) is symmetric
+            assert lv[1] < 1.0 - 1e-3                         # Eq. 89 gates row i on s_i only
+        else:
+            assert abs(lv[0]) < 0.1                           # i.i.d. Gaussian: ||S|| ~ ||A||
+
+
+def test_fig10_sym1_sym2_keep_symmetry(pkg, common, tmp_path):
+    res = pkg.run("fig10", quick=True, out_dir=tmp_path, n=60, j_ds=[0.5], epochs=1, train_size=1000, val_size=200)
+    tree = check_files(res, common)
+    for v in ("sym1", "sym2"):
+        np.testing.assert_allclose(tree[v]["symmetry_end"], 1.0, atol=1e-9)
+    assert np.all(tree["sym0"]["symmetry_init"] == pytest.approx(1.0, abs=1e-12))
+    assert np.all(tree["sym0"]["symmetry_end"] < 1.0 - 1e-3)
+    assert np.all(tree["asym"]["val"] > 2 * common.CHANCE)
+
+
+def test_fig15_similarity_matrix(pkg, common, tmp_path):
+    res = pkg.run("fig15", quick=True, out_dir=tmp_path, n=100, train_size=3000, val_size=200, epochs=2,
+                  n_patterns=100)
+    tree = check_files(res, common)
+    for k in ("before", "after"):
+        S = tree[k]["matrix"]
+        assert S.shape == (100, 100)
+        np.testing.assert_array_equal(np.diag(S), 1.0)
+        np.testing.assert_allclose(S, S.T)
+        assert tree[k]["within"] > tree[k]["between"]   # same-label inputs are already closer
+    assert np.all(np.diff(tree["labels_sorted"]) >= 0)
+    assert tree["after"]["contrast"] > tree["before"]["contrast"]   # training sharpens the label blocks
+
+
+def test_fig12_curvature_and_displacement(pkg, common, tmp_path):
+    res = pkg.run("fig12", quick=True, out_dir=tmp_path, n=100, train_size=3000, val_size=200, epochs=2,
+                  n_pairs=8, n_taus=6, n_resamples=2, n_states=50, p_noise=[0.0, 0.1], noise_samples=1)
+    tree = check_files(res, common)
+    for k in ("before", "after"):
+        kappa = tree[k]["kappa"]
+        assert np.all(kappa[np.isfinite(kappa)] >= 1.0 - 1e-12)   # triangle inequality (Eq. 97)
+        d = tree[k]["displacement"]
+        # noise level 0 restarts from s*: displacement 0 wherever s* is a fixed point
+        assert np.all(d[0][tree[k]["converged_states"]] == 0.0)
+    assert np.nanmean(tree["after"]["kappa"]) < np.nanmean(tree["before"]["kappa"])
