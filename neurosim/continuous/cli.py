@@ -109,8 +109,7 @@ def continuous_config(args):
 def cmd_train(args):
     import neurosim as ns
     from ..cli import build_topology
-    from ..learning.checkpoint import save_checkpoint
-    from ..learning.cli import config_from_args, load_data
+    from ..learning.cli import config_from_args, fit_and_report, load_data
     from ..learning.trainer import Trainer
     from .training import ContinuousTrainer
     if args.resume:
@@ -134,27 +133,7 @@ def cmd_train(args):
     info = {"dataset": args.dataset, "train_size": len(data.x_train), "val_size": len(val[0]),
             "topology": args.topology, "argv": sys.argv[1:], "time": args.time,
             "continuous": dataclasses.asdict(cc) if cc else None}
-    log = sys.stderr if args.json else sys.stdout
-    t0 = time.perf_counter()
-
-    def on_epoch(tr, row):
-        print(" ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
-              f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)
-        if args.out:
-            save_checkpoint(tr, args.out, info)
-
-    history = trainer.fit(data, epochs=args.epochs, validation=val, progress=not args.no_progress,
-                          on_epoch=on_epoch)
-    last = history[-1] if history else {}
-    summary = {"dataset": args.dataset, "topology": args.topology, "n": int(trainer.cn.n), "time": args.time,
-               "epochs": trainer.epoch, "seconds": time.perf_counter() - t0, **last,
-               "config": dataclasses.asdict(trainer.config), "continuous": info["continuous"]}
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(f"train accuracy {last.get('train_accuracy', float('nan')):.4f}, "
-              f"validation accuracy {last.get('val_accuracy', float('nan')):.4f}")
-    return 0
+    return fit_and_report(trainer, data, val, args, info, time=args.time, continuous=info["continuous"])
 
 
 def register(subparsers):

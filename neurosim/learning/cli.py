@@ -73,7 +73,7 @@ def load_data(name, data_dir=None, train_size=None, val_size=None):
 def cmd_train(args):
     import neurosim as ns
     from ..cli import build_topology
-    from .checkpoint import load_checkpoint, save_checkpoint
+    from .checkpoint import load_checkpoint
     from .trainer import Trainer
     data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size)
     info = {"dataset": args.dataset, "train_size": len(data.x_train), "val_size": len(val[0]),
@@ -89,6 +89,13 @@ def cmd_train(args):
         net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in,
                              lam_x=args.lam_x, lam_y=args.lam_y)
         trainer = Trainer(ns.compile(net), config_from_args(args))
+    return fit_and_report(trainer, data, val, args, info)
+
+
+def fit_and_report(trainer, data, val, args, info, **extra):
+    """Train to ``args.epochs`` with a line (and a checkpoint in ``args.out``) per
+    epoch, then print the summary; with ``--json`` its last stdout line is JSON."""
+    from .checkpoint import save_checkpoint
     log = sys.stderr if args.json else sys.stdout
     t0 = time.perf_counter()
 
@@ -101,7 +108,7 @@ def cmd_train(args):
     history = trainer.fit(data, epochs=args.epochs, validation=val, progress=not args.no_progress,
                           on_epoch=on_epoch)
     last = history[-1] if history else {}
-    summary = {"dataset": args.dataset, "topology": args.topology, "n": int(trainer.cn.n),
+    summary = {"dataset": args.dataset, "topology": args.topology, "n": int(trainer.cn.n), **extra,
                "epochs": trainer.epoch, "seconds": time.perf_counter() - t0, **last,
                "config": dataclasses.asdict(trainer.config)}
     if args.json:
