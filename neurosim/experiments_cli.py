@@ -156,21 +156,3 @@ def register(sub):
     p.add_argument("--threads", type=int, default=2, help="threads of the in-process worker")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sweep)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="neurosim")
-    register(parser.add_subparsers(dest="command", metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"neurosim {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

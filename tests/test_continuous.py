@@ -330,7 +330,10 @@ def test_continuous_trainer_phases():
 
 
 def test_cli_simulate_and_train(capsys):
-    from neurosim.continuous.cli import main
+    from neurosim.cli import main as neurosim
+
+    def main(argv):
+        return neurosim(["continuous", *argv])
     assert main(["simulate", "--n", "80", "--rho", "0.1", "--j-d", "1.0", "--batch", "3", "--t-max", "20",
                  "--method", "event", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim.experiments_cli import experiments_dir, load_experiments, main
+from neurosim.cli import main
+from neurosim.experiments_cli import experiments_dir, load_experiments
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import threading
 import numpy as np
 import pytest
 
-from neurosim.experiments_cli import load_sweep, main
+from neurosim.cli import main
+from neurosim.experiments_cli import load_sweep
 
 CONFIG = """
 [sweep]

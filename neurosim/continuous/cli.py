@@ -172,21 +172,3 @@ def register(subparsers):
         top.print_help()
         return 2
     top.set_defaults(func=_help)
-
-
-def main(argv=None):
-    """``python -m neurosim.continuous.cli simulate|train ...`` (the same commands
-    without the ``neurosim continuous`` prefix, until the main CLI registers them)."""
-    parser = argparse.ArgumentParser(prog="neurosim-continuous")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    register(sub)
-    args = parser.parse_args(["continuous", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        print(f"neurosim continuous: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
