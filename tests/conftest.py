@@ -1,10 +1,14 @@
 """Small networks shared by the engine and backend tests: every ready topology,
 plus hand-made cases (partial masks, exact ties at h = 0)."""
+import importlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import neurosim as ns
 from neurosim import topologies
+from neurosim.experiments_cli import load_experiments
 
 COMMON = dict(n_classes=3, lam_x=1.0, lam_y=0.7)
 
@@ -57,3 +61,28 @@ ALL_CASES = dict(TOPOLOGY_CASES, masked=masked_network, ties=tie_network)
 def case(request):
     """(name, compiled network) for every topology and hand-made case."""
     return request.param, ns.compile(ALL_CASES[request.param]())
+
+
+@pytest.fixture(scope="module")
+def pkg():
+    """The experiments package (experiments/), loaded by path."""
+    return load_experiments()
+
+
+@pytest.fixture(scope="module")
+def common(pkg):
+    return importlib.import_module(f"{pkg.__name__}._common")
+
+
+def check_files(res, common):
+    """An experiment wrote its HDF5, PNG and markdown atomically; returns (tree, markdown)."""
+    for kind in ("h5", "png", "md"):
+        path = Path(res["files"][kind])
+        assert path.is_file() and path.stat().st_size > 0, kind
+        assert not list(path.parent.glob(f".{path.name}.*")), "a temporary file was left behind"
+    assert Path(res["files"]["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = Path(res["files"]["md"]).read_text()
+    assert "Paper:" in md and "## Gap to the paper" in md
+    tree = common.read_h5(res["files"]["h5"])
+    assert tree["attrs"]["quick"] == 1
+    return tree, md

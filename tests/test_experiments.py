@@ -2,42 +2,19 @@
 written and the qualitative facts the paper states."""
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from neurosim.cli import main
-from neurosim.experiments_cli import experiments_dir, load_experiments
+from neurosim.experiments_cli import experiments_dir
 
-
-@pytest.fixture(scope="module")
-def pkg():
-    return load_experiments()
-
-
-@pytest.fixture(scope="module")
-def common(pkg):
-    import importlib
-    return importlib.import_module(f"{pkg.__name__}._common")
+from conftest import check_files
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     return tmp_path_factory.mktemp("experiments")
-
-
-def check_files(res, common):
-    for kind in ("h5", "png", "md"):
-        path = Path(res["files"][kind])
-        assert path.is_file() and path.stat().st_size > 0, kind
-        assert not list(path.parent.glob(f".{path.name}.*")), "a temporary file was left behind"
-    assert Path(res["files"]["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    md = Path(res["files"]["md"]).read_text()
-    assert "Paper:" in md and "## Gap to the paper" in md
-    tree = common.read_h5(res["files"]["h5"])
-    assert tree["attrs"]["quick"] == 1
-    return tree, md
 
 
 def test_fig5_quick(pkg, common, out):

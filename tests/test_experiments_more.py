@@ -1,41 +1,15 @@
 """Experiments fig3, fig10, fig11, fig12 and fig15 at reduced quick settings:
 the three files are written and one qualitative fact each holds."""
-import importlib
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from neurosim.experiments_cli import load_experiments
-
-
-@pytest.fixture(scope="module")
-def pkg():
-    return load_experiments()
-
-
-@pytest.fixture(scope="module")
-def common(pkg):
-    return importlib.import_module(f"{pkg.__name__}._common")
-
-
-def check_files(res, common):
-    for kind in ("h5", "png", "md"):
-        path = Path(res["files"][kind])
-        assert path.is_file() and path.stat().st_size > 0, kind
-        assert not list(path.parent.glob(f".{path.name}.*")), "a temporary file was left behind"
-    assert Path(res["files"]["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    md = Path(res["files"]["md"]).read_text()
-    assert "Paper:" in md and "## Gap to the paper" in md
-    tree = common.read_h5(res["files"]["h5"])
-    assert tree["attrs"]["quick"] == 1
-    return tree
+from conftest import check_files
 
 
 def test_fig3_ensemble_learns_at_every_point(pkg, common, tmp_path):
     res = pkg.run("fig3", quick=True, out_dir=tmp_path, n=60, j_ds=[0.0, 1.0], lams=[0.0, 1.0], train_size=1000,
                   val_size=200, epochs=1)
-    tree = check_files(res, common)
+    tree, _ = check_files(res, common)
     # J_D = lambda = 0 is the same network in both sweeps: trained once, stored twice.
     assert tree["vs_j_d"]["val"][0, 0] == tree["vs_lam"]["val"][0, 0]
     # Both cores see input and readout, so even J_D = lambda = 0 learns above chance (the paper's remark).
@@ -45,7 +19,7 @@ def test_fig3_ensemble_learns_at_every_point(pkg, common, tmp_path):
 
 def test_fig11_symmetry_levels(pkg, common, tmp_path):
     res = pkg.run("fig11", quick=True, out_dir=tmp_path, n=60, epochs=1, train_size=1000, val_size=200)
-    tree = check_files(res, common)
+    tree, _ = check_files(res, common)
     for key, r in tree.items():
         if key == "attrs":
             continue
@@ -60,7 +34,7 @@ def test_fig11_symmetry_levels(pkg, common, tmp_path):
 
 def test_fig10_sym1_sym2_keep_symmetry(pkg, common, tmp_path):
     res = pkg.run("fig10", quick=True, out_dir=tmp_path, n=60, j_ds=[0.5], epochs=1, train_size=1000, val_size=200)
-    tree = check_files(res, common)
+    tree, _ = check_files(res, common)
     for v in ("sym1", "sym2"):
         np.testing.assert_allclose(tree[v]["symmetry_end"], 1.0, atol=1e-9)
     assert np.all(tree["sym0"]["symmetry_init"] == pytest.approx(1.0, abs=1e-12))
@@ -71,7 +45,7 @@ def test_fig10_sym1_sym2_keep_symmetry(pkg, common, tmp_path):
 def test_fig15_similarity_matrix(pkg, common, tmp_path):
     res = pkg.run("fig15", quick=True, out_dir=tmp_path, n=100, train_size=3000, val_size=200, epochs=2,
                   n_patterns=100)
-    tree = check_files(res, common)
+    tree, _ = check_files(res, common)
     for k in ("before", "after"):
         S = tree[k]["matrix"]
         assert S.shape == (100, 100)
@@ -85,7 +59,7 @@ def test_fig15_similarity_matrix(pkg, common, tmp_path):
 def test_fig12_curvature_and_displacement(pkg, common, tmp_path):
     res = pkg.run("fig12", quick=True, out_dir=tmp_path, n=100, train_size=3000, val_size=200, epochs=2,
                   n_pairs=8, n_taus=6, n_resamples=2, n_states=50, p_noise=[0.0, 0.1], noise_samples=1)
-    tree = check_files(res, common)
+    tree, _ = check_files(res, common)
     for k in ("before", "after"):
         kappa = tree[k]["kappa"]
         assert np.all(kappa[np.isfinite(kappa)] >= 1.0 - 1e-12)   # triangle inequality (Eq. 97)

@@ -482,11 +482,5 @@ def fit_brian2(trainer, data, epochs=None, validation=None, progress=False, on_e
         order = np.random.default_rng([c.seed, e]).permutation(len(x_train))
         t = train_epoch(trainer, x_train[order], y01[order], y_pm[order])
         row = {"epoch": e + 1, "brian2_run_s": t["run_s"], "brian2_compile_s": t["compile_s"]}
-        row["train_accuracy"] = trainer.accuracy(x_train, data.y_train)
-        if validation is not None:
-            row["val_accuracy"] = trainer.accuracy(validation[0], validation[1])
-        trainer.history.append(row)
-        trainer.epoch += 1
-        if on_epoch is not None:
-            on_epoch(trainer, row)
+        trainer.end_epoch(row, x_train, data.y_train, validation, on_epoch)
     return trainer.history

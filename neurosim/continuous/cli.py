@@ -12,11 +12,12 @@ of ``neurosim train --variant`` is ``--rule-variant`` (asym, sym1, sym2).
 """
 import argparse
 import dataclasses
-import json
 import sys
 import time
 
 import numpy as np
+
+from ..cli import _emit
 
 
 def add_continuous_args(p, time="continuous"):
@@ -34,14 +35,6 @@ def add_continuous_args(p, time="continuous"):
     p.add_argument("--backend", choices=("numba", "brian2"), default="numba")
     p.add_argument("--target", choices=("numpy", "cython", "cpp_standalone"), default="numpy",
                    help="Brian2 code generation target")
-
-
-def _emit(summary, as_json, lines):
-    if as_json:
-        print(json.dumps(summary))
-    else:
-        for line in lines:
-            print(line)
 
 
 def cmd_simulate(args):

@@ -230,11 +230,16 @@ class Trainer:
             if stats:
                 row.update({k: float(np.mean([s[k] for s in stats])) for k in stats[0]})
             idx = slice(None) if e + 1 == total else eval_idx
-            row["train_accuracy"] = self.accuracy(x_train[idx], data.y_train[idx])
-            if validation is not None:
-                row["val_accuracy"] = self.accuracy(validation[0], validation[1])
-            self.history.append(row)
-            self.epoch += 1
-            if on_epoch is not None:
-                on_epoch(self, row)
+            self.end_epoch(row, x_train[idx], data.y_train[idx], validation, on_epoch)
         return self.history
+
+    def end_epoch(self, row, x_eval, y_eval, validation=None, on_epoch=None):
+        """Close an epoch: add train (and validation) accuracy to ``row``, append
+        it to the history, advance ``epoch`` and call ``on_epoch(trainer, row)``."""
+        row["train_accuracy"] = self.accuracy(x_eval, y_eval)
+        if validation is not None:
+            row["val_accuracy"] = self.accuracy(validation[0], validation[1])
+        self.history.append(row)
+        self.epoch += 1
+        if on_epoch is not None:
+            on_epoch(self, row)
