@@ -117,10 +117,12 @@ class WorkerState:
     # -- ops ------------------------------------------------------------------------
     def op_build(self, spec, record=0):
         from neurosim.hw.lava.export import build_graph
-        from neurosim.hw.lava.learning import margin_rule
+        from neurosim.hw.lava.learning import input_rule, margin_rule
         self.close()
-        rule = margin_rule(spec["learning"], spec["fixed_point"]) if spec.get("learning") else None
-        self.graph = build_graph(spec, record=record, learning_rule=rule)
+        learn = spec.get("learning")
+        rule = margin_rule(learn, spec["fixed_point"]) if learn else None
+        rule_in = input_rule(learn) if learn and spec.get("input") is not None else None
+        self.graph = build_graph(spec, record=record, learning_rule=rule, input_rule=rule_in)
         return {"connections": sorted(self.graph.conns)}
 
     def op_relax(self, steps):

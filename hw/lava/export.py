@@ -202,23 +202,25 @@ def make_spec(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fix
     return {
         "n": n, "groups": groups, "j_d": j_d, "bias": b, "s0": s, "prob": mode == "prob",
         "p": float(p if mode == "prob" else 1.0), "seed": seed, "sample": sample, "fixed_point": bool(fixed_point),
-        "wire": wire, "mode": mode, "fail_at_step": -1, "learning": None,
+        "wire": wire, "mode": mode, "fail_at_step": -1, "learning": None, "input": None,
     }
 
 
 # ------------------------------------------------------------------ graph (Lava side)
 class LavaGraph:
     """The Lava objects of one exported network: ``neuron``, ``conns`` (name ->
-    Sparse / LearningSparse, names like ``"J"``, ``"J+"``, ``"J-"``), ``run_cfg``.
-    Build with :func:`build_graph`; call :meth:`stop` when done (always, in a
-    ``finally``)."""
+    Sparse / LearningSparse, names like ``"J"``, ``"J+"``, ``"J-"``, ``"W_in+"``),
+    ``source`` (the :class:`~neurosim.hw.lava.process.InputSpikes` of on-chip W_in,
+    or None), ``run_cfg``. Build with :func:`build_graph`; call :meth:`stop` when done
+    (always, in a ``finally``)."""
 
-    def __init__(self, spec, neuron, conns, rails, run_cfg):
+    def __init__(self, spec, neuron, conns, rails, run_cfg, source=None):
         self.spec = spec
         self.neuron = neuron
         self.conns = conns
         self.rails = rails        # conn name -> ("graded" | "+" | "-", group key)
         self.run_cfg = run_cfg
+        self.source = source
         self.started = False
         self._cache = {}          # name -> effective weights, dropped by invalidate()
 
@@ -226,14 +228,20 @@ class LavaGraph:
         """Forget the cached weights (after a learning step or a weight write)."""
         self._cache.clear()
 
-    def weights(self, s):
-        """W s for every connection (the a_buff each holds after seeing state s)."""
-        s = np.asarray(s, dtype=np.float64)
+    def _group(self, key):
+        return self.spec["input"] if key == "W_in" else self.spec["groups"][key]
+
+    def weights(self, s=None, x=None):
+        """W pre for every connection whose presynaptic vector is given (the state s
+        for J / K, the input x for W_in): the a_buff each holds after seeing it."""
         out = {}
         for name, (rail, key) in self.rails.items():
-            W = self.matrix(name)
-            x = s if rail == "graded" else (s > 0) if rail == "+" else (s < 0)
-            out[name] = W @ x.astype(np.float64)
+            pre = x if key == "W_in" else s
+            if pre is None:
+                continue
+            pre = np.asarray(pre, dtype=np.float64)
+            v = pre if rail == "graded" else (pre > 0) if rail == "+" else (pre < 0)
+            out[name] = self.matrix(name) @ v.astype(np.float64)
         return out
 
     def matrix(self, name):
@@ -243,7 +251,7 @@ class LavaGraph:
             return self._cache[name]
         conn = self.conns[name]
         rail, key = self.rails[name]
-        exp = self.spec["groups"][key]["exp"]
+        exp = self._group(key)["exp"]
         if self.started:
             W = sp.csr_matrix(conn.weights.get(), dtype=np.float64)
         else:
@@ -252,9 +260,10 @@ class LavaGraph:
         self._cache[name] = W
         return W
 
-    def preload(self, s):
-        """Set every a_buff to W s (before the first run: through ``init``)."""
-        for name, val in self.weights(s).items():
+    def preload(self, s=None, x=None):
+        """Set the a_buff of each connection to W s (J, K) or W x (W_in), for those
+        given (before the first run: through ``init``)."""
+        for name, val in self.weights(s, x).items():
             val = np.round(val).astype(np.int32) if self.spec["fixed_point"] else val
             if self.started:
                 self.conns[name].a_buff.set(val)
@@ -272,16 +281,18 @@ class LavaGraph:
             self.neuron.stop()
 
 
-def build_graph(spec, record=0, learning_rule=None):
+def build_graph(spec, record=0, learning_rule=None, input_rule=None):
     """The Lava graph of a spec (see :class:`LavaGraph`). ``record`` is the number of
     steps whose states the neuron keeps; ``learning_rule`` (a Loihi3FLearningRule)
-    makes J learnable (dual rail, LearningSparse; see neurosim.hw.lava.learning)."""
+    makes J learnable (dual rail, LearningSparse; see neurosim.hw.lava.learning);
+    ``input_rule`` with ``spec["input"]`` makes W_in learnable (an InputSpikes source
+    on dual-rail LearningSparse synapses)."""
     import_lava()
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.sparse.process import LearningSparse, Sparse
 
     from neurosim.hw.lava.models import MODELS
-    from neurosim.hw.lava.process import PlasticSignNeuron, SignNeuron
+    from neurosim.hw.lava.process import InputSpikes, PlasticSignNeuron, SignNeuron
 
     fixed = spec["fixed_point"]
     n = spec["n"]
@@ -292,7 +303,8 @@ def build_graph(spec, record=0, learning_rule=None):
     learn = spec.get("learning")
     if learning_rule is not None:
         neuron = PlasticSignNeuron(learning_rule=learning_rule, kappa=learn["kappa"], y_scale=learn["y_scale"],
-                                   **common)
+                                   kappa_in=learn.get("kappa_in", 0), y1_zero=learn.get("y1_zero", 0),
+                                   y1_step=learn.get("y1_step", 0), **common)
         cls = PlasticSignNeuron
     else:
         neuron = SignNeuron(**common)
@@ -300,32 +312,37 @@ def build_graph(spec, record=0, learning_rule=None):
     wire = "dual" if learning_rule is not None else spec["wire"]
     conns, rails = {}, {}
     dtype = np.int32 if fixed else np.float64
-    for key, parts in spec["groups"].items():
-        if len(parts["data"]) == 0:
-            continue
+
+    def dual_rail(key, parts, pos, neg, rule):
+        """Sparse(W) fed by the +1 line and Sparse(-W) by the -1 line, into the neuron;
+        with a rule, LearningSparse fed the neuron's post traces."""
         W = csr_from_parts(parts, dtype)
         kw = dict(weight_exp=int(parts["exp"])) if fixed else {}
-        plastic = learning_rule is not None and key == "J"
-        if wire == "graded":
-            conn = Sparse(weights=W, num_message_bits=GRADED_BITS, name=key, **kw)
-            neuron.s_out.connect(conn.s_in)
-            conn.a_out.connect(neuron.a_in)
-            conns[key], rails[key] = conn, ("graded", key)
-            continue
-        for sign, port in (("+", neuron.s_pos), ("-", neuron.s_neg)):
+        for sign, port in (("+", pos), ("-", neg)):
             Ws = W if sign == "+" else -W
-            if plastic:
-                conn = LearningSparse(weights=Ws, learning_rule=learning_rule, num_message_bits=0,
-                                      name=key + sign, **kw)
-                neuron.s_out_bap.connect(conn.s_in_bap)
-                neuron.s_out_y1.connect(conn.s_in_y1)
-                neuron.s_out_y2.connect(conn.s_in_y2)
-                neuron.s_out_y3.connect(conn.s_in_y3)
+            if rule is not None:
+                conn = LearningSparse(weights=Ws, learning_rule=rule, num_message_bits=0, name=key + sign, **kw)
+                for out, into in ((neuron.s_out_bap, conn.s_in_bap), (neuron.s_out_y1, conn.s_in_y1),
+                                  (neuron.s_out_y2, conn.s_in_y2), (neuron.s_out_y3, conn.s_in_y3)):
+                    out.connect(into)
             else:
                 conn = Sparse(weights=Ws, num_message_bits=0, name=key + sign, **kw)
             port.connect(conn.s_in)
             conn.a_out.connect(neuron.a_in)
             conns[key + sign], rails[key + sign] = conn, (sign, key)
+
+    for key, parts in spec["groups"].items():
+        if len(parts["data"]) == 0:
+            continue
+        rule = learning_rule if key == "J" else None
+        if wire == "dual":
+            dual_rail(key, parts, neuron.s_pos, neuron.s_neg, rule)
+            continue
+        kw = dict(weight_exp=int(parts["exp"])) if fixed else {}
+        conn = Sparse(weights=csr_from_parts(parts, dtype), num_message_bits=GRADED_BITS, name=key, **kw)
+        neuron.s_out.connect(conn.s_in)
+        conn.a_out.connect(neuron.a_in)
+        conns[key], rails[key] = conn, ("graded", key)
     if not conns:
         # nothing recurrent: a zero self-loop keeps the graph connected and a_in defined
         zero = sp.csr_matrix((n, n), dtype=dtype)
@@ -333,10 +350,16 @@ def build_graph(spec, record=0, learning_rule=None):
         neuron.s_out.connect(conn.s_in)
         conn.a_out.connect(neuron.a_in)
         conns["none"], rails["none"] = conn, ("graded", "J")
-    run_cfg = Loihi2SimCfg(select_tag="fixed_pt" if fixed else "floating_pt",
-                           exception_proc_model_map={cls: MODELS[(cls.__name__, fixed)]})
-    graph = LavaGraph(spec, neuron, conns, rails, run_cfg)
-    graph.preload(spec["s0"])
+    models = {cls: MODELS[(cls.__name__, fixed)]}
+    source = None
+    inp = spec.get("input")
+    if inp is not None:
+        source = InputSpikes(shape=(inp["shape"][1],), x=cast(inp["x"]))
+        dual_rail("W_in", inp, source.x_pos, source.x_neg, input_rule)
+        models[InputSpikes] = MODELS[("InputSpikes", fixed)]
+    run_cfg = Loihi2SimCfg(select_tag="fixed_pt" if fixed else "floating_pt", exception_proc_model_map=models)
+    graph = LavaGraph(spec, neuron, conns, rails, run_cfg, source=source)
+    graph.preload(spec["s0"], None if inp is None else inp["x"])
     return graph
 
 

@@ -42,15 +42,31 @@ import scipy.sparse as sp
 
 RULE = "2 * x0 * y2 - 2 * x0 * y3 - u0 * y2 + u0 * y3"
 NO_DECAY = 2 ** 60
+Y1_ZERO_MAX = 63          # y1 = C (1 + s g_in) <= 2 C must fit the 7-bit trace
+
+
+def input_rule_string(zero):
+    """dw = (2 x0 - 1)(y1 - C), C = ``zero`` (Eq. 85 on both W_in rails)."""
+    y = f"(y1 - {int(zero)})" if zero else "y1"
+    return f"2 * x0 * {y} - u0 * {y}"
 
 
 # ------------------------------------------------------------------- worker side
-def margin_rule(learn, fixed_point):
-    """The Loihi3F rule of the margin update (see the module docstring)."""
+def _loihi3f(dw, learn):
     from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
-    rule = Loihi3FLearningRule(dw=RULE, t_epoch=1, rng_seed=int(learn.get("rng_seed", 0)))
+    rule = Loihi3FLearningRule(dw=dw, t_epoch=1, rng_seed=int(learn.get("rng_seed", 0)))
     rule.y1_tau = rule.y2_tau = rule.y3_tau = NO_DECAY
     return rule
+
+
+def margin_rule(learn, fixed_point=None):
+    """The Loihi3F rule of the J update, Eq. 84 (see the module docstring)."""
+    return _loihi3f(RULE, learn)
+
+
+def input_rule(learn):
+    """The Loihi3F rule of the W_in update, Eq. 85 (see the module docstring)."""
+    return _loihi3f(input_rule_string(learn["y1_zero"]), learn)
 
 
 def _put(graph, var, value):
@@ -103,16 +119,21 @@ def _on_pattern(pattern, W):
     return out
 
 
-def learn_round(graph, steps, s0=None, bias=None, learn=True, sample=None):
+def learn_round(graph, steps, s0=None, bias=None, learn=True, sample=None, x=None):
     """One round on a graph built with the margin rule (runs in the worker):
-    relax ``steps`` steps from ``s0`` under ``bias`` (the gate draws keyed by
-    ``sample``), then, with ``learn``, one learning step."""
+    relax ``steps`` steps from ``s0`` under ``bias`` and the on-chip input ``x`` (the
+    gate draws keyed by ``sample``), then, with ``learn``, one learning step."""
     neu = graph.neuron
     if sample is not None:
         _put(graph, neu.sample, np.array([int(sample)]))
     if s0 is not None:
         _put(graph, neu.s, _cast(graph, s0))
         graph.preload(s0)
+    if x is not None:
+        if graph.source is None:
+            raise ValueError("this graph has no on-chip input (build it with spec['input'])")
+        _put(graph, graph.source.x, _cast(graph, x))
+        graph.preload(x=x)
     if bias is not None:
         _put(graph, neu.bias, _cast(graph, bias))
     resets = [(neu.t_rel, 0), (neu.stable_at, -1), (neu.rec_len, 0)]
@@ -136,6 +157,8 @@ def learn_round(graph, steps, s0=None, bias=None, learn=True, sample=None):
         neu.learn.set(np.array([0]))
         out["g"] = neu.g.get().copy()
         out["h"] = neu.h.get().copy()
+        if graph.source is not None:
+            out["g_in"] = neu.g_in.get().copy()
         out["weights"] = read_weights(graph)
     out["seconds"] = time.perf_counter() - t0
     return out
@@ -188,47 +211,53 @@ class OnChipLearner(_Session):
     ``cn``: the network (a QuantizedNetwork for fixed point, or pass
     ``fixed_point=True`` with integer values); ``kappa`` the margin; ``eta`` the
     learning rate (fixed point: an integer number of weight LSBs, 1..127; the integer
-    ``kappa`` compares with the integer field). ``timeout`` bounds the whole session.
-    Use as a context manager; :meth:`round` runs one relax-and-learn round and
-    returns the new J (CSR [post, pre]), the end state and the gate.
+    ``kappa`` compares with the integer field). ``eta_in`` (and ``kappa_in``, default
+    ``kappa``) also learns W_in on chip (Eq. 85): the input x then reaches the neurons
+    through learnable synapses lam_x W_in (fixed point: even integers in [-254, 254],
+    lam_x eta_in an integer number of weight LSBs, 1..63). ``timeout`` bounds the
+    whole session. Use as a context manager; :meth:`round` runs one relax-and-learn
+    round and returns the new J (CSR [post, pre]), W_in, the end state and the gates.
     """
 
     def __init__(self, cn, kappa, eta, field=None, mode="sync", p=1.0, seed=0, sample=0, fixed_point=False,
-                 rng_seed=0, timeout=300.0):
+                 rng_seed=0, eta_in=None, kappa_in=None, timeout=300.0):
         from neurosim.hw.lava.export import make_spec
         from neurosim.hw.quantize import QuantizedNetwork
         base = cn.network if isinstance(cn, QuantizedNetwork) else cn
         spec = make_spec(cn, field=field, mode=mode, p=p, seed=seed, sample=sample, fixed_point=fixed_point,
                          wire="dual")
+        fixed = spec["fixed_point"]
         if np.any(base.j_data == 0):
             raise ValueError("on-chip learning needs a nonzero weight on every learnable synapse: Lava's "
                              "LearningSparse does not store a zero synapse, so it would drop out of A "
                              f"({int(np.sum(base.j_data == 0))} zero weights on the pattern)")
-        if spec["fixed_point"]:
-            if spec["groups"]["J"]["exp"] != 0:
-                raise ValueError("fixed-point on-chip learning needs the learnable weights at exponent 0 "
-                                 "(quantize with the default scale, set by J)")
-            if not (float(eta) == int(eta) and 1 <= int(eta) <= 127):
-                raise ValueError(f"fixed point: eta must be an integer number of weight LSBs in 1..127 (a 7-bit "
-                                 f"trace), got {eta!r}")
-            if float(kappa) != np.floor(float(kappa)):
-                raise ValueError("fixed point: kappa must be an integer (floor(kappa * scale); "
-                                 "see QuantizedNetwork.quantize_kappa)")
-            eta, kappa = int(eta), int(kappa)
-        else:
-            if not float(eta) > 0:
-                raise ValueError(f"eta must be > 0, got {eta!r}")
-            eta, kappa = float(eta), float(kappa)
+        if fixed and spec["groups"]["J"]["exp"] != 0:
+            raise ValueError("fixed-point on-chip learning needs the learnable weights at exponent 0 "
+                             "(quantize with the default scale, set by J)")
+        eta, kappa = _rate("eta", eta, fixed, 127), _margin("kappa", kappa, fixed)
         spec["learning"] = {"kappa": kappa, "y_scale": eta, "rng_seed": int(rng_seed)}
+        if eta_in is None and kappa_in is not None:
+            raise ValueError("kappa_in is given but eta_in is not: W_in learns on chip (Eq. 85) only with eta_in")
+        self.on_in = None
+        if eta_in is not None:
+            prof = cn.profile if isinstance(cn, QuantizedNetwork) else "loihi2"
+            spec["input"], self.on_in = _input_group(base, fixed, prof)
+            kappa_in = _margin("kappa_in", kappa if kappa_in is None else kappa_in, fixed)
+            step = _rate("eta_in", base.lam_x * float(eta_in), fixed, Y1_ZERO_MAX, "lam_x * eta_in")
+            spec["learning"].update(kappa_in=kappa_in, y1_step=step, y1_zero=step if fixed else 0)
+            self.lam_x, self.w_in = base.lam_x, base.w_in.copy()
         super().__init__(spec, timeout)
-        self.kappa, self.eta = kappa, eta
+        self.kappa, self.eta, self.kappa_in, self.eta_in = kappa, eta, kappa_in, eta_in
+        self._x = None
 
-    def round(self, s0, field=None, steps=10, sample=0):
+    def round(self, s0, field=None, x=None, steps=10, sample=0):
         """Relax ``steps`` steps from ``s0`` under ``field`` (default: the previous
-        one), then one learning step; ``sample`` keys the probability-p draws.
-        Returns a dict: ``J`` (CSR, the + rail),
-        ``J_minus_consistent`` (the - rail equals -J), ``states`` s(T), ``g``,
-        ``h``, ``stable_at``, ``seconds``."""
+        one) and, with on-chip W_in, the input ``x`` in {-1, +1}^D (default: the
+        previous one), then one learning step; ``sample`` keys the probability-p
+        draws. Returns a dict: ``J`` (CSR, the + rail), ``J_minus_consistent`` (the -
+        rail equals -J), ``states`` s(T), ``g``, ``h``, ``stable_at``, ``seconds``;
+        with on-chip W_in also ``W_in`` [N, D] (the + rail / lam_x on the learnable
+        pattern, the other entries as given), ``W_in_minus_consistent`` and ``g_in``."""
         from neurosim.hw.lava.export import _row
         n = self.spec["n"]
         s0 = _row("s0", s0, n, 0)
@@ -237,12 +266,85 @@ class OnChipLearner(_Session):
             bias = _row("field", field, n, 0)
             if self.spec["fixed_point"] and np.any(bias != np.round(bias)):
                 raise ValueError("fixed point: the field must be integers (QuantizedNetwork.quantize_field)")
-        out = self._call("learn_round", steps=int(steps), s0=s0, bias=bias, sample=int(sample))
+        if self.on_in is None:
+            if x is not None:
+                raise ValueError("x is given but W_in does not learn on chip: pass eta_in to the learner, or "
+                                 "fold lam_x W_in x into the field")
+        elif x is not None:
+            x = np.asarray(x, dtype=np.float64)
+            if x.shape != (self.w_in.shape[1],) or not np.all(np.abs(x) == 1):
+                raise ValueError(f"x must be a vector of D = {self.w_in.shape[1]} values in {{-1, +1}} (the two "
+                                 f"spike lines carry nothing else), got shape {x.shape}")
+            self._x = x
+        elif self._x is None:
+            raise ValueError("x: W_in learns on chip, so the first round needs the input x")
+        out = self._call("learn_round", steps=int(steps), s0=s0, bias=bias, sample=int(sample), x=self._x)
         W = out.pop("weights")
         out["J"] = W["J+"]
-        out["J_minus_consistent"] = bool(abs(W["J+"] + W["J-"]).max() == 0) if W["J+"].nnz else True
+        out["J_minus_consistent"] = _mirrored(W, "J")
+        if self.on_in is not None:
+            self.w_in[self.on_in] = W["W_in+"].toarray()[self.on_in] / self.lam_x
+            out["W_in"] = self.w_in.copy()
+            out["W_in_minus_consistent"] = _mirrored(W, "W_in")
         out["weights"] = W
         return out
+
+
+def _mirrored(W, key):
+    """The - rail of ``key`` holds exactly minus the + rail."""
+    return bool(abs(W[key + "+"] + W[key + "-"]).max() == 0) if W[key + "+"].nnz else True
+
+
+def _rate(name, value, fixed, top, what=None):
+    """A learning rate: > 0; in fixed point an integer number of weight LSBs in 1..top."""
+    what = what or name
+    v = float(value)
+    if fixed:
+        if not (v == int(v) and 1 <= int(v) <= top):
+            raise ValueError(f"{name}: fixed point needs {what} to be an integer number of weight LSBs in 1..{top} "
+                             f"(a 7-bit trace), got {v!r}")
+        return int(v)
+    if not v > 0:
+        raise ValueError(f"{name} must be > 0 (so must {what}), got {v!r}")
+    return v
+
+
+def _margin(name, value, fixed):
+    v = float(value)
+    if fixed and v != np.floor(v):
+        raise ValueError(f"{name}: fixed point needs an integer margin (floor(kappa * scale); see "
+                         "QuantizedNetwork.quantize_kappa)")
+    return int(v) if fixed else v
+
+
+def _input_group(cn, fixed, profile):
+    """spec["input"] of on-chip W_in: the synapses lam_x W_in on the learnable pattern
+    (w_in_mask on the a_in rows), and that pattern [N, D]."""
+    from neurosim.hw.lava.export import _csr_parts, split_exponent
+    if cn.input_dim == 0:
+        raise ValueError("eta_in: the network has no input map W_in to learn (set_input)")
+    on = cn.w_in_mask & cn.a_in[:, None]
+    W = np.where(on, cn.lam_x * cn.w_in, 0.0)
+    if np.any(W[on] == 0):
+        raise ValueError("on-chip W_in learning needs a nonzero lam_x W_in on every learnable input synapse "
+                         f"(LearningSparse does not store zeros; {int(np.sum(W[on] == 0))} zero weights)")
+    if np.any(cn.a_in[:, None] & ~cn.w_in_mask & (cn.w_in != 0)):
+        raise ValueError("on-chip W_in learning needs W_in = 0 off its learnable pattern (w_in_mask) on the a_in "
+                         "rows: those fixed input weights would need a connection of their own")
+    parts = _csr_parts(W)
+    parts["exp"] = 0
+    if fixed:
+        if np.any(parts["data"] != np.round(parts["data"])):
+            raise ValueError("fixed point: on-chip W_in learning needs lam_x * W_in to be even integers in "
+                             "[-254, 254] on its pattern (quantize() scales W_in but does not round it), e.g. "
+                             "cn.with_couplings(w_in=2 * np.round(cn.lam_x * cn.w_in / 2) / cn.lam_x), lam_x a "
+                             "power of 2")
+        parts["data"], exp = split_exponent(parts["data"], profile, group="lam_x W_in weights")
+        if exp != 0:
+            raise ValueError("fixed point: on-chip W_in learning needs lam_x * W_in at weight exponent 0 "
+                             "(even integers in [-254, 254])")
+    parts["x"] = np.zeros(cn.input_dim)
+    return parts, on
 
 
 class HostAssistedLearner(_Session):

@@ -4,7 +4,8 @@ discovery also executes this file outside its package).
 
 The step is written once (:class:`_SignStep`) for both precisions; the fixed-point
 models declare integer Vars and ports (24-bit state, 7-bit unsigned traces) and take
-integer weights, bias, J_D and kappa from :func:`neurosim.hw.quantize`. The
+integer weights, bias, J_D and kappa from :func:`neurosim.hw.quantize`.
+:class:`InputSpikes` only sends its constant x on the two spike lines. The
 probability-p gates replay ``neurosim.rng.uniform_array`` (a pure function), so the
 simulation follows the numba engine draw for draw; a chip would use its own RNG.
 """
@@ -17,7 +18,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from neurosim.hw.lava.process import PlasticSignNeuron, SignNeuron
+from neurosim.hw.lava.process import InputSpikes, PlasticSignNeuron, SignNeuron
 from neurosim.rng import GATE, uniform_array
 
 
@@ -59,30 +60,42 @@ class _SignStep:
 
 
 class _PlasticStep(_SignStep):
-    """Relax (learn = 0) or hold the state and open the margin gate (learn = 1)."""
+    """Relax (learn = 0) or hold the state and open the margin gates (learn = 1):
+    y2 / y3 = y_scale g 1(s = +-1) (Eq. 84), y1 = y1_zero + y1_step s g_in (Eq. 85)."""
 
     def run_spk(self):
         self._check_failure()
         a = self.a_in.recv()
         zero = np.zeros_like(self.y2)
+        y1 = zero + self.y1_zero[0]
         if self.learn[0]:
             s = self.s
             h = a + self.j_d * s + self.bias
             g = (s * h <= self.kappa[0]) & (s != 0)
+            g_in = (s * h <= self.kappa_in[0]) & (s != 0)
             self.h = h
             self.g = g.astype(self.g.dtype)
+            self.g_in = g_in.astype(self.g_in.dtype)
             y = self.y_scale[0] * g
             self.y2 = np.where(s > 0, y, 0).astype(zero.dtype)
             self.y3 = np.where(s < 0, y, 0).astype(zero.dtype)
+            y1 = y1 + self.y1_step[0] * s * g_in
         else:
             self._relax_step(a)
             self.y2 = zero
             self.y3 = zero.copy()
+        self.y1 = y1.astype(zero.dtype)
         self._send_state()
         self.s_out_bap.send(np.zeros(self.s.shape, dtype=bool))
-        self.s_out_y1.send(zero)
+        self.s_out_y1.send(self.y1)
         self.s_out_y2.send(self.y2)
         self.s_out_y3.send(self.y3)
+
+
+class _SendInput:
+    def run_spk(self):
+        self.x_pos.send(self.x > 0)
+        self.x_neg.send(self.x < 0)
 
 
 class _RelaxOnly(_SignStep):
@@ -156,18 +169,49 @@ class PyPlasticSignNeuronFloat(_PlasticStep, _FloatVars, LearningNeuronModelFloa
     kappa: np.ndarray = LavaPyType(np.ndarray, float)
     y_scale: np.ndarray = LavaPyType(np.ndarray, float)
     g: np.ndarray = LavaPyType(np.ndarray, float)
+    kappa_in: np.ndarray = LavaPyType(np.ndarray, float)
+    y1_zero: np.ndarray = LavaPyType(np.ndarray, float)
+    y1_step: np.ndarray = LavaPyType(np.ndarray, float)
+    g_in: np.ndarray = LavaPyType(np.ndarray, float)
 
 
 @implements(proc=PlasticSignNeuron, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("fixed_pt", "bit_approximate_loihi")
 class PyPlasticSignNeuronFixed(_PlasticStep, _FixedVars, LearningNeuronModelFixed):
-    """PlasticSignNeuron in fixed point: integer kappa, y_scale = eta in weight LSBs."""
+    """PlasticSignNeuron in fixed point: integer kappa and kappa_in, y_scale = eta and
+    y1_zero = y1_step = lam_x eta_in in weight LSBs (7-bit traces)."""
 
     learn: np.ndarray = LavaPyType(np.ndarray, int)
     kappa: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
     y_scale: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=7)
     g: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
+    kappa_in: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    y1_zero: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=7)
+    y1_step: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=7)
+    g_in: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
+
+
+@implements(proc=InputSpikes, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyInputSpikesFloat(_SendInput, PyLoihiProcessModel):
+    """InputSpikes in floating point."""
+
+    x: np.ndarray = LavaPyType(np.ndarray, float)
+    x_pos: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    x_neg: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+
+
+@implements(proc=InputSpikes, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt", "bit_accurate_loihi")
+class PyInputSpikesFixed(_SendInput, PyLoihiProcessModel):
+    """InputSpikes in fixed point."""
+
+    x: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=2)
+    x_pos: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    x_neg: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
 
 
 MODELS = {
@@ -175,4 +219,6 @@ MODELS = {
     ("SignNeuron", True): PySignNeuronFixed,
     ("PlasticSignNeuron", False): PyPlasticSignNeuronFloat,
     ("PlasticSignNeuron", True): PyPlasticSignNeuronFixed,
+    ("InputSpikes", False): PyInputSpikesFloat,
+    ("InputSpikes", True): PyInputSpikesFixed,
 }

@@ -13,10 +13,16 @@ and sends s(k) three ways: ``s_out`` graded +-1 (needs num_message_bits > 0 on t
 synapses), ``s_pos`` a binary spike iff s = +1 and ``s_neg`` iff s = -1 (the dual
 rail: Sparse(W) on s_pos plus Sparse(-W) on s_neg delivers W s with binary spikes).
 
-:class:`PlasticSignNeuron` adds the margin gate of Eq. 84 as the third factor of a
-``Loihi3FLearningRule``: in a step with ``learn = 1`` it keeps its state, computes
-g_i = 1(s_i h_i <= kappa) on the field of that state and writes y2 = y_scale g 1(s=+1),
-y3 = y_scale g 1(s=-1) to its post traces.
+:class:`PlasticSignNeuron` adds the margin gates of Eqs. 84-85 as the third factor of
+``Loihi3FLearningRule`` s: in a step with ``learn = 1`` it keeps its state, computes
+g_i = 1(s_i h_i <= kappa) and g_in_i = 1(s_i h_i <= kappa_in) on the field of that
+state and writes y2 = y_scale g 1(s=+1), y3 = y_scale g 1(s=-1) (the J rule) and
+y1 = y1_zero + y1_step s g_in (the W_in rule; y1 = y1_zero in the other steps) to its
+post traces.
+
+:class:`InputSpikes` holds a constant input x in {-1, +1}^D and sends it every step
+on two binary spike lines (``x_pos`` iff x_k = +1, ``x_neg`` iff x_k = -1), the
+presynaptic side of the learnable W_in synapses.
 """
 import typing as ty
 
@@ -63,19 +69,37 @@ class SignNeuron(AbstractProcess):
 
 
 class PlasticSignNeuron(LearningNeuronProcess, SignNeuron):
-    """A :class:`SignNeuron` that supplies the margin gate to Loihi3F learning rules
-    (``learning_rule``) through its y2 / y3 post traces. Vars: ``learn`` (0/1),
-    ``kappa`` (the margin), ``y_scale`` (the trace value of an open gate: eta in
-    floating point, eta in weight LSBs <= 127 in fixed point) and ``g`` (the last gate).
+    """A :class:`SignNeuron` that supplies the margin gates to Loihi3F learning rules
+    (``learning_rule``) through its post traces. Vars: ``learn`` (0/1), ``kappa`` (the
+    J margin), ``y_scale`` (y2 / y3 of an open gate: eta in floating point, eta in
+    weight LSBs <= 127 in fixed point), ``g`` (the last J gate); for W_in,
+    ``kappa_in``, ``y1_zero`` (y1 of a closed gate), ``y1_step`` (the update size) and
+    ``g_in`` (the last W_in gate).
     """
 
     def __init__(self, *, shape: ty.Tuple[int, ...], learning_rule, kappa=0.0, y_scale=1.0,
-                 **kwargs) -> None:
+                 kappa_in=0.0, y1_zero=0.0, y1_step=0.0, **kwargs) -> None:
         super().__init__(shape=shape, learning_rule=learning_rule, **kwargs)
         self.learn = Var(shape=(1,), init=0)
         self.kappa = Var(shape=(1,), init=kappa)
         self.y_scale = Var(shape=(1,), init=y_scale)
         self.g = Var(shape=shape, init=0)
+        self.kappa_in = Var(shape=(1,), init=kappa_in)
+        self.y1_zero = Var(shape=(1,), init=y1_zero)
+        self.y1_step = Var(shape=(1,), init=y1_step)
+        self.g_in = Var(shape=shape, init=0)
 
 
-__all__ = ["SignNeuron", "PlasticSignNeuron"]
+class InputSpikes(AbstractProcess):
+    """A constant input x in {-1, +1}^D (Var ``x``), sent every step as a binary spike
+    on ``x_pos`` iff x_k = +1 and on ``x_neg`` iff x_k = -1."""
+
+    def __init__(self, *, shape: ty.Tuple[int, ...], x=0, name: ty.Optional[str] = None,
+                 log_config: ty.Optional[LogConfig] = None, **kwargs) -> None:
+        super().__init__(shape=shape, name=name, log_config=log_config, **kwargs)
+        self.x = Var(shape=shape, init=x)
+        self.x_pos = OutPort(shape=shape)
+        self.x_neg = OutPort(shape=shape)
+
+
+__all__ = ["SignNeuron", "PlasticSignNeuron", "InputSpikes"]
