@@ -19,7 +19,7 @@ from neurosim.hw import quantize
 from neurosim.hw.lava import (ASYNC_REASON, HostAssistedLearner, LavaRunError, LavaTimeoutError,
                               LavaUnsupportedError, OnChipLearner, export, make_spec)
 from neurosim.hw.lava.runner import LavaWorker, group_alive
-from neurosim.learning.rules import coupling_update, margin_gate
+from neurosim.learning.rules import coupling_update, input_update, margin_gate
 from conftest import TOPOLOGY_CASES, tie_network
 
 T = 40
@@ -172,6 +172,86 @@ def test_on_chip_margin_rule_equals_the_numba_rule(fixed):
             assert out["J_minus_consistent"]                      # the -J rail follows
             changed_total += int((after != before).sum())
     assert changed_total > 20 and not group_alive(pgid)
+
+
+def _input_case(fixed):
+    """A 2-layer chain (N = 40, a_in on layer 0) with D = 12 inputs, lam_x = 0.5, W_in
+    dyadic and |W_in| >= 0.05 on its pattern (which also covers rows outside a_in)."""
+    cn = ns.compile(topologies.chain(2, 20, rho=0.3, j_d=0.5, lam=0.5, seed=1, input_dim=12, rho_in=0.5,
+                                     lam_x=0.5))
+    cn = dyadic_network(cn, min_abs=0.05)
+    w = dyadic(cn.w_in)
+    cn = cn.with_couplings(w_in=np.where(cn.w_in_mask & (np.abs(w) < 0.05), 0.05, w))
+    rng = np.random.default_rng(11)
+    s0, x = rng.choice([-1, 1], (3, cn.n)), rng.choice([-1.0, 1.0], (3, cn.input_dim))
+    b = dyadic(rng.normal(0.0, 0.3, (3, cn.n)))
+    if not fixed:
+        return cn, cn.copy(), b, x, s0, dict(kappa=1.0, kappa_in=2.0, eta=2.0 ** -6, eta_in=2.0 ** -5)
+    qn = quantize(cn)
+    net = qn.network        # lam_x W_in rounded to even integers (quantize scales W_in, does not round it)
+    net = net.with_couplings(w_in=2 * np.round(net.lam_x * net.w_in / 2) / net.lam_x)
+    kw = dict(kappa=qn.quantize_kappa(1.0), kappa_in=qn.quantize_kappa(2.0), eta=3, eta_in=6)  # 3 LSBs each
+    return net, net.copy(), qn.quantize_field(b), x, s0, kw
+
+
+@pytest.mark.parametrize("fixed", [False, True], ids=["float", "fixed"])
+def test_on_chip_input_rule_equals_the_numba_rule(fixed):
+    """J (Eq. 84) and W_in (Eq. 85, its own margin kappa_in) learn in the same step."""
+    net, ref, b, x, s0, kw = _input_case(fixed)
+    on = ref.w_in_mask & ref.a_in[:, None]
+    assert ref.n <= 50 and ref.input_dim <= 20 and np.any(ref.w_in[~ref.a_in] != 0)
+    w0 = ref.w_in.copy()
+    gates_differ = changed = 0
+    with OnChipLearner(net, fixed_point=fixed, timeout=TIMEOUT, **kw) as learner:
+        pgid = learner.worker.pgid
+        for r in range(3):
+            out = learner.round(s0[r], b[r], x=x[r], steps=8)
+            f = ref.field(x=x[r:r + 1]) + b[r:r + 1]
+            res = ns.relax(ref, s0=s0[r:r + 1], field=f, max_steps=8)
+            h = ns.local_fields(ref, res.states, f)
+            g, g_in = margin_gate(res.states, h, kw["kappa"]), margin_gate(res.states, h, kw["kappa_in"])
+            before = ref.w_in.copy()
+            coupling_update(ref, res.states, g, kw["eta"])
+            input_update(ref, res.states, g_in, x[r:r + 1], kw["eta_in"])
+            assert np.array_equal(out["states"], res.states[0])
+            assert np.array_equal(out["g"], g[0]) and np.array_equal(out["g_in"], g_in[0])
+            assert np.array_equal(out["J"].toarray(), ref.learnable().toarray())
+            assert np.array_equal(out["W_in"], ref.w_in)                       # exactly the numba rule
+            syn = out["weights"]["W_in+"]
+            assert syn.nnz == on.sum() and np.all(syn.toarray()[~on] == 0)    # only the pattern is on chip
+            assert np.array_equal(out["W_in"][~on], w0[~on])                 # off pattern / off a_in: as given
+            assert out["J_minus_consistent"] and out["W_in_minus_consistent"]
+            gates_differ += int((g != g_in).sum())
+            changed += int((ref.w_in != before).sum())
+    assert gates_differ > 0 and changed > 20 and not group_alive(pgid)
+
+
+def test_on_chip_input_learning_rejects_bad_arguments():
+    net, _, b, x, s0, kw = _input_case(True)
+    fixed = dict(kw, fixed_point=True)
+    cases = [
+        (dict(kw, eta_in=None), "kappa_in is given but eta_in is not"),
+        (dict(fixed, eta_in=128), r"eta_in: fixed point needs lam_x \* eta_in .* 1\.\.63"),   # C = 64 LSBs
+        (dict(fixed, eta_in=3), r"eta_in: .*integer number of weight LSBs"),                  # C = 1.5 LSBs
+        (dict(fixed, kappa_in=0.5), "kappa_in: fixed point needs an integer margin"),
+        (dict(kw, eta_in=0.0, fixed_point=False), "eta_in must be > 0"),
+    ]
+    for kwargs, match in cases:
+        with pytest.raises(ValueError, match=match):
+            OnChipLearner(net, **kwargs)
+    with pytest.raises(ValueError, match=r"lam_x \* W_in to be even integers"):
+        OnChipLearner(net.with_couplings(w_in=net.w_in + 0.5 * net.w_in_mask), **fixed)
+    with pytest.raises(ValueError, match="nonzero lam_x W_in"):
+        OnChipLearner(net.with_couplings(w_in=np.where(net.a_in[:, None], 0.0, net.w_in)), **fixed)
+    with pytest.raises(ValueError, match="eta_in: the network has no input map"):
+        OnChipLearner(ns.compile(topologies.core(20, rho=0.3, seed=0)), kappa=1.0, eta=0.1, eta_in=0.1)
+    learner = OnChipLearner(net, **fixed)                    # not started: the checks come first
+    with pytest.raises(ValueError, match="first round needs the input x"):
+        learner.round(s0[0], b[0])
+    with pytest.raises(ValueError, match=r"x must be a vector of D = 12 values in \{-1, \+1\}"):
+        learner.round(s0[0], b[0], x=np.zeros(12))
+    with pytest.raises(ValueError, match="x is given but W_in does not learn on chip"):
+        OnChipLearner(net, kappa=kw["kappa"], eta=3, fixed_point=True).round(s0[0], b[0], x=x[0])
 
 
 def test_host_assisted_learning_equals_the_numba_rule():
