@@ -25,6 +25,7 @@ IMPLEMENTED = {
     "fig10": "asym / sym0 / sym1 / sym2 accuracy at J_D = 0, 0.5 (SM-E, Fig. 10)",
     "fig11": "symmetry level (Eq. 94) of J during training, asym and sym0 init (SM-F, Fig. 11)",
     "fig12": "path curvature and attractor displacement before/after training (SM-G, Fig. 12)",
+    "fig13": "normalised distances along interpolated trajectories before/after training (SM-G, Fig. 13)",
     "fig14": "accuracy vs J_D for several N (SM-G, Fig. 14)",
     "fig15": "similarity matrices of internal representations before/after training (SM-H, Fig. 15)",
     "table7": "q_dyn overlap of s' and s* during training (SM-H, Table VII)",
@@ -36,7 +37,6 @@ PLANNED = {
     "fig2": "accuracy vs trainable parameters, ours vs binarised MLP, 4 data sets (needs MNIST, "
             "Fashion-MNIST, Tiny-ImageNet features; widths 1000-6000)",
     "fig4": "internal entropy of the RM vs distance (neurosim.theory.local_entropy)",
-    "fig13": "pairwise distances along interpolated trajectories",
     "continuous": "continuous-time variant against the discrete fixed points (neurosim.continuous)",
 }
 

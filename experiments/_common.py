@@ -193,13 +193,14 @@ def entangled(train_size, val_size, seed=0):
     return sub, (data.x_test[:val_size], data.y_test[:val_size])
 
 
-def core_trainer(n, j_d, lam_x, lam_y, rho, seed, **config):
-    """A core module (Eq. 1) on Entangled-MNIST's shape (D = 100, C = 10) and its
-    Trainer; ``config`` holds TrainConfig fields (``seed`` is shared)."""
+def core_trainer(n, j_d, lam_x, lam_y, rho, seed, input_dim=100, n_classes=10, rho_in=0.1, **config):
+    """A core module (Eq. 1), by default on Entangled-MNIST's shape (D = 100,
+    C = 10), and its Trainer; ``config`` holds TrainConfig fields (``seed`` is shared)."""
     import neurosim as ns
     from neurosim import topologies
     from neurosim.learning import Trainer, TrainConfig
-    net = topologies.core(n, rho=rho, j_d=j_d, seed=seed, input_dim=100, n_classes=10, lam_x=lam_x, lam_y=lam_y)
+    net = topologies.core(n, rho=rho, j_d=j_d, seed=seed, input_dim=input_dim, n_classes=n_classes, rho_in=rho_in,
+                          lam_x=lam_x, lam_y=lam_y)
     return Trainer(ns.compile(net), TrainConfig(seed=seed, **config))
 
 
@@ -220,6 +221,30 @@ def table_v_config(epochs, batch_size=16, **extra):
                kappa_j=1.4, kappa_in=3.0, kappa_out=3.0, max_steps=5)
     cfg.update(extra)
     return cfg
+
+
+# ---------------------------------------------- SM-G landscape (Figs. 12, 13)
+#: Training part of the SM-G settings (Table VI: N = 1600, J_D 0.5, lambda_x 2,
+#: lambda_y 0.9, 30 epochs); quick: N = 200 with rho = 0.1 on 8000 samples.
+#: ``max_steps`` bounds the relaxations of the analysis (Eq. 95), not training.
+LANDSCAPE_QUICK = dict(n=200, rho=0.1, j_d=0.5, lam_x=2.0, lam_y=0.9, train_size=8000, val_size=500, epochs=4,
+                       batch_size=16, max_steps=100, seed=0)
+LANDSCAPE_FULL = dict(n=1600, rho=0.01, j_d=0.5, lam_x=2.0, lam_y=0.9, train_size=60000, val_size=10000, epochs=30,
+                      batch_size=16, max_steps=200, seed=0)
+
+
+def before_after(p, analyse):
+    """SM-G's protocol: a Table VI core module trained on an Entangled-MNIST
+    subset (the LANDSCAPE_* keys of ``p``), with ``analyse(cn, data, p)`` applied
+    at initialisation and after training. Returns ``({"before": ..., "after":
+    ...}, (train accuracy, validation accuracy))``."""
+    data, val = entangled(p["train_size"], p["val_size"], seed=p["seed"])
+    cfg = table_vi_config(p["j_d"], p["epochs"], batch_size=p["batch_size"])
+    tr = core_trainer(p["n"], p["j_d"], p["lam_x"], p["lam_y"], p["rho"], p["seed"], **cfg)
+    res = {"before": analyse(tr.cn, data, p)}
+    hist = tr.fit(data, validation=val)
+    res["after"] = analyse(tr.cn, data, p)
+    return res, (hist[-1]["train_accuracy"], hist[-1]["val_accuracy"])
 
 
 class Stopwatch:

@@ -24,19 +24,17 @@ PAPER_REF = "SM-G, Fig. 12 (core, N = 1600, Table VI hyperparameters, Entangled-
 PAPER = {"kappa_mean": {"before": 1.367, "after": 1.222}, "kappa_sd": {"before": 0.027, "after": 0.055},
          "displacement": "below 5 % before training; smaller after training"}
 
-QUICK = dict(n=200, rho=0.1, j_d=0.5, lam_x=2.0, lam_y=0.9, train_size=8000, val_size=500, epochs=4,
-             batch_size=16, n_pairs=20, n_taus=11, n_resamples=4, n_states=200,
-             p_noise=(0.0, 0.05, 0.1, 0.2, 0.3, 0.4), noise_samples=2, max_steps=100, seed=0)
-FULL = dict(n=1600, rho=0.01, j_d=0.5, lam_x=2.0, lam_y=0.9, train_size=60000, val_size=10000, epochs=30,
-            batch_size=16, n_pairs=200, n_taus=21, n_resamples=8, n_states=1000,
-            p_noise=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5), noise_samples=4, max_steps=200,
-            seed=0)
+QUICK = dict(C.LANDSCAPE_QUICK, n_pairs=20, n_taus=11, n_resamples=4, n_states=200,
+             p_noise=(0.0, 0.05, 0.1, 0.2, 0.3, 0.4), noise_samples=2)
+FULL = dict(C.LANDSCAPE_FULL, n_pairs=200, n_taus=21, n_resamples=8, n_states=1000,
+            p_noise=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5), noise_samples=4)
 
 
-def landscape(cn, x, p):
+def landscape(cn, data, p):
     """kappa [n_pairs], pairs, and the displacement percentiles [K, 3] (25, 50, 75)
-    with the raw displacements [K, B, S], on the inputs ``x``."""
+    with the raw displacements [K, B, S], on the training inputs of ``data``."""
     from neurosim.analysis import attractor_displacement, pair_curvatures, stable_states
+    x = np.asarray(data.x_train, dtype=np.float64)
     taus = np.linspace(0.0, 1.0, p["n_taus"])
     pairs, kappa = pair_curvatures(cn, x, p["n_pairs"], taus=taus, n_resamples=p["n_resamples"], seed=p["seed"],
                                    lam_x=p["lam_x"], max_steps=p["max_steps"])
@@ -52,14 +50,7 @@ def run(quick=True, out_dir=".", **overrides):
     p = C.settings(quick, QUICK, FULL, overrides)
     out = C.Outputs("fig12", out_dir)
     clock = C.Stopwatch()
-    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed"])
-    x = np.asarray(data.x_train, dtype=np.float64)
-    cfg = C.table_vi_config(p["j_d"], p["epochs"], batch_size=p["batch_size"])
-    tr = C.core_trainer(p["n"], p["j_d"], p["lam_x"], p["lam_y"], p["rho"], p["seed"], **cfg)
-    res = {"before": landscape(tr.cn, x, p)}
-    hist = tr.fit(data, validation=val)
-    res["after"] = landscape(tr.cn, x, p)
-    acc = (hist[-1]["train_accuracy"], hist[-1]["val_accuracy"])
+    res, acc = C.before_after(p, landscape)
     seconds = clock()
     C.write_h5(out.h5, {**res, "p_noise": np.array(p["p_noise"], float), "train_accuracy": acc[0],
                         "val_accuracy": acc[1]},

@@ -67,3 +67,18 @@ def test_fig12_curvature_and_displacement(pkg, common, tmp_path):
         # noise level 0 restarts from s*: displacement 0 wherever s* is a fixed point
         assert np.all(d[0][tree[k]["converged_states"]] == 0.0)
     assert np.nanmean(tree["after"]["kappa"]) < np.nanmean(tree["before"]["kappa"])
+
+
+def test_fig13_trajectory_distances(pkg, common, tmp_path):
+    res = pkg.run("fig13", quick=True, out_dir=tmp_path, n=100, train_size=3000, val_size=200, epochs=2,
+                  n_pairs=6, n_show=2, n_taus=6, n_resamples=2)
+    tree, _ = check_files(res, common)
+    for k in ("before", "after"):
+        D = tree[k]["D"]
+        assert D.shape == (6, 6, 6)
+        np.testing.assert_array_equal(D[:, np.arange(6), np.arange(6)], 0.0)   # D(tau, tau) = 0
+        np.testing.assert_allclose(D, np.swapaxes(D, 1, 2))                    # symmetric
+        np.testing.assert_allclose(D[:, 0, -1], 1.0)                           # D(0, 1) = 1 (Eq. 99)
+        assert np.all(tree[k]["length"] >= 1.0 - 1e-12)                         # triangle inequality
+        assert np.all(tree[k]["labels"][:, 0] != tree[k]["labels"][:, 1])
+    assert np.mean(tree["after"]["length"]) < np.mean(tree["before"]["length"])   # trained paths are shorter
