@@ -1,7 +1,7 @@
-"""The margin rule (Eq. 84) on Lava: on chip as a ``Loihi3FLearningRule``, or
-host-assisted.
+"""The margin rules J (Eq. 84) and W_in (Eq. 85) on Lava: on chip as
+``Loihi3FLearningRule`` s, or host-assisted.
 
-On chip (:class:`OnChipLearner`). Dual rail: the neuron sends a binary spike on
+On chip (:class:`OnChipLearner`), J. Dual rail: the neuron sends a binary spike on
 ``s_pos`` iff s_j = +1 and on ``s_neg`` iff s_j = -1; J sits on a
 ``LearningSparse(W+ = J)`` fed by s_pos and a ``LearningSparse(W- = -J)`` fed by
 s_neg (only stored synapses learn, so the pattern A is kept; a dense learning
@@ -11,29 +11,47 @@ g_i = 1(s_i h_i <= kappa), h the full local field without supervision, and write
 y2 = y_scale g 1(s_i = +1), y3 = y_scale g 1(s_i = -1) (both >= 0, as 7-bit traces
 require). One rule for both rails,
 
-    dw = 2 x0 y2 - 2 x0 y3 - u0 y2 + u0 y3  =  y_scale (2 x0 - 1)(y2 - y3) / y_scale,
+    dw = 2 x0 y2 - 2 x0 y3 - u0 y2 + u0 y3  =  (2 x0 - 1)(y2 - y3),
 
 gives dW+ = eta s_i s_j g_i on the + rail (x0 = 1(s_j = +1)) and dW- = -eta s_i s_j g_i
 on the - rail (x0 = 1(s_j = -1)), so W- = -W+ stays true. y_scale = eta in floating
 point; in fixed point y_scale = eta in weight LSBs (an integer <= 127) and kappa is
-an integer (the network's scale times kappa, floored). Trace decay is switched off
-(tau = 2^60: exp(-1/tau) == 1.0 in float64, in both precisions; Loihi3F's default
-65535 gives a 1.5e-5 relative error in floating point).
+an integer (the network's scale times kappa, floored).
 
-Protocol of one round (host-driven, one sample): set s(0) and the bias, preload the
+On chip, W_in (``eta_in``, ``kappa_in``). The input leaves the bias: an
+:class:`~neurosim.hw.lava.process.InputSpikes` source sends x_k in {-1, +1} on two
+lines into ``LearningSparse(W+ = lam_x W_in)`` and ``LearningSparse(W- = -lam_x W_in)``
+(stored entries: the learnable pattern w_in_mask on the a_in rows; x is constant in a
+round, so their buffers are preloaded with W x like J's). The same neuron, in the same
+learning step and from the same s and h (the old weights), opens the second gate
+g_in = 1(s h <= kappa_in) and writes the one free trace
+
+    y1 = C + u s g_in,  and the W_in rails learn  dw = 2 x0 (y1 - C) - u0 (y1 - C)
+                                                       = (2 x0 - 1) u s g_in,
+
+so dW+_ik = u s_i x_k g_in,i = lam_x (eta_in s_i x_k g_in,i) and W- = -W+ again.
+y1 = C in every other step (no change). u = lam_x eta_in. Fixed point: C = u, so y1 in
+{0, C, 2C} is unsigned and 7-bit when 1 <= C <= 63 (u an integer number of weight
+LSBs; lam_x W_in even integers in [-254, 254] at exponent 0). Floating point: C = 0,
+y1 = u s g_in directly (the float model keeps signed traces; no offset, no rounding
+of C + u); exact when lam_x, W_in and eta_in are dyadic (e.g. multiples of 2^-10,
+lam_x a power of 2 so that W_in = W+ / lam_x is exact).
+
+Both precisions: trace decay is switched off (tau = 2^60: exp(-1/tau) == 1.0 in
+float64; Loihi3F's default 65535 gives a 1.5e-5 relative error in floating point),
+every learnable weight must be nonzero (LearningSparse does not store zeros), and
+learned weights saturate at the 9-bit range in fixed point (the numba rule does not).
+
+Protocol of one round (host-driven, one sample): set s(0), the bias and x, preload the
 synapse buffers, relax ``steps`` steps with learn = 0, then one step with learn = 1 in
 which the neuron holds s(T) and the synapses apply dW at the end of the step. This
-equals ``relax`` -> ``local_fields`` -> ``margin_gate`` -> ``coupling_update`` of
-:mod:`neurosim.learning.rules` with a batch of one, whether or not s(T) is a fixed
-point.
+equals ``relax`` -> ``local_fields`` -> ``margin_gate`` -> ``coupling_update`` (and
+``input_update``) of :mod:`neurosim.learning.rules` with a batch of one, whether or
+not s(T) is a fixed point.
 
 Host-assisted (:class:`HostAssistedLearner`): relax in Lava, compute the update with
 :mod:`neurosim.learning.rules` on the host (J, and W_in through the bias), write the
-weights back. Fast on big networks, and it also covers Eq. 85.
-
-Eq. 85 (W_in) on chip is not provided: its gate uses kappa_in, a second signed gate
-that would need two more post traces, and the three Loihi3F traces are taken
-(y2/y3 by the J gate, y1 left). See hw/README.md.
+weights back. Fast on big networks, and it takes mini-batches.
 """
 import time
 
