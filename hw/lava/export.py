@@ -18,7 +18,11 @@ want the Lava objects themselves):
   (``wire="dual"``: binary spikes, what Loihi routes natively and what on-chip
   learning uses);
 * every connection's ``a_buff`` preloaded with W s(0), because a Sparse delivers at
-  step t what it received at step t - 1 (otherwise step 1 would see no input).
+  step t what it received at step t - 1 (otherwise step 1 would see no input);
+* for on-chip W_in learning only (``spec["input"]``, set by
+  :class:`~neurosim.hw.lava.learning.OnChipLearner`): an ``InputSpikes`` source of x
+  on dual-rail LearningSparse synapses lam_x W_in, preloaded with W x, instead of
+  lam_x W_in x in the bias.
 
 ``fixed_point=True`` selects the ``fixed_pt`` models (bit-accurate synapses: 8-bit
 MIXED weights with one exponent per connection, integer 24-bit neuron). The network
