@@ -13,6 +13,11 @@ then ``--steps`` steps are timed (best of ``--reps`` runs on the same graph, run
 start excluded). numba: ``neurosim.relax`` with batch 1 and the same steps (best of a
 few runs, Python wrapper included). Both see the same machine load, measured
 interleaved per size.
+
+On-chip learning rows (``--learning-sizes``, default 50,200; ``--learning-d`` inputs):
+relax-and-learn rounds of ``OnChipLearner`` in floating point with J only (lam_x
+W_in x in the bias) and with J + W_in (Eq. 85 on chip), the two learners side by side
+with their rounds interleaved; the ratio is printed.
 """
 import argparse
 import json
@@ -24,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from common import best_of, load_average, log, machine_info, markdown_table, si  # noqa: E402
+from common import best_of, best_of_interleaved, load_average, log, machine_info, markdown_table, si  # noqa: E402
 
 
 def lava_steps_per_s(spec, steps, reps, timeout):
@@ -40,18 +45,25 @@ def lava_steps_per_s(spec, steps, reps, timeout):
     return steps / best, warm
 
 
-def lava_learning_steps_per_s(cn, steps, timeout):
-    """Steps/s of a relaxation on the dual-rail LearningSparse graph (learning engine
-    evaluated every step, t_epoch = 1), warm."""
+def lava_learning_steps_per_s(cn, steps, reps, timeout):
+    """Steps/s of relax-and-learn rounds (``steps`` + 1 steps each; best of ``reps``,
+    warm) on the dual-rail LearningSparse graph (learning engine evaluated every step,
+    t_epoch = 1): (J only, with lam_x W_in x in the bias; J + W_in, the input on
+    LearningSparse synapses). The two learners run side by side, their rounds
+    interleaved, so that both see the same machine load."""
+    from contextlib import ExitStack
     from neurosim.hw.lava import OnChipLearner
     rng = np.random.default_rng(0)
     s0 = rng.choice([-1.0, 1.0], cn.n)
-    with OnChipLearner(cn, kappa=0.5, eta=2.0 ** -8, timeout=timeout) as L:
-        L.round(s0, steps=3)
-        t0 = time.perf_counter()
-        out = L.round(s0, steps=steps)
-        dt = time.perf_counter() - t0
-    return (steps + 1) / dt, out["seconds"]
+    x = rng.choice([-1.0, 1.0], cn.input_dim)
+    with ExitStack() as stack:
+        rounds = []
+        for eta_in, kw in ((None, dict(field=cn.field(x=x)[0])), (2.0 ** -8, dict(x=x))):
+            L = stack.enter_context(OnChipLearner(cn, kappa=0.5, eta=2.0 ** -8, eta_in=eta_in, timeout=timeout))
+            L.round(s0, steps=3, **kw)
+            rounds.append(lambda L=L, kw=kw: L.round(s0, steps=steps, **kw))
+        best = best_of_interleaved(rounds, min_reps=reps, max_reps=reps, budget_s=0.0)
+    return [(steps + 1) / b[0] for b in best]
 
 
 def relaxations(n, rho, steps, reps, timeout):
@@ -87,15 +99,17 @@ def numba_steps_per_s(cn, s0, steps, mode, p):
     return int(res.steps[0]) / dt, int(res.steps[0]), bool(res.converged[0]), res.flips[0] / max(1, res.steps[0])
 
 
-def network(n, rho, seed=0):
+def network(n, rho, seed=0, input_dim=None):
     import neurosim as ns
     from neurosim import topologies
-    cn = ns.compile(topologies.core(n, rho=rho, j_d=0.0, seed=seed))
+    cn = ns.compile(topologies.core(n, rho=rho, j_d=0.0, seed=seed, input_dim=input_dim))
     # dyadic values keep Lava floating point order-independent (as in the tests)
     J = cn.learnable()
     J.data = np.round(J.data * 1024) / 1024
     J.data[J.data == 0] = 2.0 ** -10
-    return cn.with_couplings(learnable=J)
+    w_in = np.round(cn.w_in * 1024) / 1024
+    w_in[cn.w_in_mask & (w_in == 0)] = 2.0 ** -10
+    return cn.with_couplings(learnable=J, w_in=w_in)
 
 
 def table_vi_estimate():
@@ -118,7 +132,9 @@ def main(argv=None):
     ap.add_argument("--rho", type=float, default=0.05)
     ap.add_argument("--steps", type=int, default=0, help="timed steps (default: 2000 at N <= 200, else 1000)")
     ap.add_argument("--reps", type=int, default=2)
-    ap.add_argument("--learning-n", type=int, default=200, help="N of the learning-graph row (0: skip)")
+    ap.add_argument("--learning-sizes", default="50,200", help="N of the on-chip learning rows ('': skip)")
+    ap.add_argument("--learning-d", type=int, default=50, help="input dimension D of the learning rows")
+    ap.add_argument("--learning-steps", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--json")
     args = ap.parse_args(argv)
@@ -150,14 +166,14 @@ def main(argv=None):
     for n in [int(v) for v in args.sizes.split(",")]:
         log(f"N = {n}: relaxations on a warm graph ...")
         relax_rows.append(relaxations(n, args.rho, 20, 10, args.timeout))
-    learn = None
-    if args.learning_n:
-        n = args.learning_n
-        log(f"N = {n}: Lava relaxation on the learning graph ...")
-        cn = network(n, args.rho)
-        steps = 200
-        rate, _ = lava_learning_steps_per_s(cn, steps, args.timeout)
-        learn = dict(n=n, steps=steps, lava_steps_per_s=rate)
+    learn = []
+    for n in [int(v) for v in args.learning_sizes.split(",") if v]:
+        log(f"N = {n}: on-chip learning rounds, J only and J + W_in ...")
+        cn = network(n, args.rho, input_dim=args.learning_d)
+        rates = lava_learning_steps_per_s(cn, args.learning_steps, args.reps + 1, args.timeout)
+        learn.append(dict(n=n, d=args.learning_d, steps=args.learning_steps, j_steps_per_s=rates[0],
+                          j_w_in_steps_per_s=rates[1], ratio=rates[0] / rates[1],
+                          learnable_j=cn.learnable().nnz, learnable_w_in=int((cn.w_in_mask & cn.a_in[:, None]).sum())))
     log("Table VI resource estimate ...")
     tcn, est = table_vi_estimate()
     load1 = load_average()
@@ -179,8 +195,13 @@ def main(argv=None):
     print(markdown_table(["N", "Lava relax/s", "numba relax/s", "numba mean steps", "numba / Lava",
                           "same end states"], rrows))
     if learn:
-        print(f"\nRelaxation on the on-chip learning graph (dual-rail LearningSparse, learning engine evaluated "
-              f"every step), N = {learn['n']}: {si(learn['lava_steps_per_s'])} steps/s.")
+        print("\nOn-chip learning (`OnChipLearner`, floating point): one round of relaxation plus the learning "
+              "step, warm; the learning engine runs every step (t_epoch = 1). J only: lam_x W_in x in the bias. "
+              "J + W_in: the input on dual-rail LearningSparse synapses (Eq. 85 on chip). Same run, same network:\n")
+        lrows = [(r["n"], r["d"], r["learnable_j"], r["learnable_w_in"], r["steps"] + 1, si(r["j_steps_per_s"]),
+                  si(r["j_w_in_steps_per_s"]), f"{r['ratio']:.2f}x") for r in learn]
+        print(markdown_table(["N", "D", "learnable J", "learnable W_in", "steps", "J only steps/s",
+                              "J + W_in steps/s", "J only / J + W_in"], lrows))
     print("\n## Table VI network on Loihi 2 (resource estimate)\n")
     print(f"core, N = {tcn.n}, rho = 0.01, input dim 100, rho_in = 0.1, 10 classes "
           f"({tcn.learnable().nnz} learnable couplings).\n")
