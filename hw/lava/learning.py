@@ -268,7 +268,7 @@ class OnChipLearner(_Session):
         self.kappa, self.eta, self.kappa_in, self.eta_in = kappa, eta, kappa_in, eta_in
         self._x = None
 
-    def round(self, s0, field=None, x=None, steps=10, sample=0):
+    def round(self, s0, field=None, steps=10, sample=0, x=None):
         """Relax ``steps`` steps from ``s0`` under ``field`` (default: the previous
         one) and, with on-chip W_in, the input ``x`` in {-1, +1}^D (default: the
         previous one), then one learning step; ``sample`` keys the probability-p
