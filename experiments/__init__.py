@@ -18,6 +18,7 @@ import importlib
 #: Implemented experiments: name -> what the paper shows there.
 IMPLEMENTED = {
     "fig3": "2-layer ensemble accuracy vs J_D (lambda = 0) and vs lambda (J_D = 0) (main text, Fig. 3)",
+    "fig4": "internal entropy of the dense region around the reference vs distance (End Matter, Fig. 4)",
     "fig5": "annealed entropy of fixed points, two-layer chain (SM-A, Fig. 5)",
     "fig7": "full vs approximate training over J_D (SM-C, Fig. 7)",
     "fig8": "trained core vs random features vs reservoir over N (SM-D, Fig. 8)",
@@ -36,7 +37,6 @@ IMPLEMENTED = {
 PLANNED = {
     "fig2": "accuracy vs trainable parameters, ours vs binarised MLP, 4 data sets (needs MNIST, "
             "Fashion-MNIST, Tiny-ImageNet features; widths 1000-6000)",
-    "fig4": "internal entropy of the RM vs distance (neurosim.theory.local_entropy)",
     "continuous": "continuous-time variant against the discrete fixed points (neurosim.continuous)",
 }
 

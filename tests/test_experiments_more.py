@@ -82,3 +82,19 @@ def test_fig13_trajectory_distances(pkg, common, tmp_path):
         assert np.all(tree[k]["length"] >= 1.0 - 1e-12)                         # triangle inequality
         assert np.all(tree[k]["labels"][:, 0] != tree[k]["labels"][:, 1])
     assert np.mean(tree["after"]["length"]) < np.mean(tree["before"]["length"])   # trained paths are shorter
+
+
+def test_fig4_internal_entropy_curves(pkg, common, tmp_path):
+    # the two-layer curves cost seconds each (their shapes are checked in test_theory.py)
+    res = pkg.run("fig4", quick=True, out_dir=tmp_path, n_d=12, chain_cases=[])
+    tree, _ = check_files(res, common)
+    curves = {c["label"]: c for c in tree["curves"].values()}
+    for c in curves.values():
+        d, s = c["d"], c["s_internal"]
+        assert np.all(s <= c["ball_entropy"] + 1e-12)      # never more than the whole Hamming ball: S_I -> 0 at d = 0
+        assert 0.0 < s[0] < 0.01
+        assert s[-1] == pytest.approx(c["plateau"], abs=1e-12) and d[-1] == 0.5   # typical fixed points at d = 1/2
+    # OGP below J_Dc ~ 0.07, RM above it (End Matter)
+    assert not curves["core J_D = 0.05"]["monotonic"] and curves["core J_D = 0.1"]["monotonic"]
+    assert np.all(curves["core J_D = 0.1"]["s_internal"] > curves["core J_D = 0.05"]["s_internal"])
+    assert abs(tree["j_dc"] - 0.07) < 0.005
