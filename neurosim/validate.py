@@ -18,8 +18,12 @@ def check_nonneg_int(name, value):
 
 
 def check_finite(name, value):
-    """No NaN or inf anywhere (min and max propagate both: no full-size temporary)."""
+    """No NaN or inf anywhere (min and max propagate both: no full-size temporary;
+    a contiguous array is reduced as a flat view, which also spares numpy's
+    reduction buffer)."""
     arr = np.asarray(value, dtype=np.float64)
+    if arr.flags.c_contiguous:
+        arr = arr.ravel()
     if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return value

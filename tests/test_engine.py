@@ -40,6 +40,26 @@ def test_engine_equals_reference(case, mode, p):
         assert res.converged[b] == np.array_equal(sgn(M @ ref[-1] + bf), ref[-1])
 
 
+@pytest.mark.parametrize("mode,p", MODES)
+def test_neutral_start_equals_reference(case, mode, p):
+    """A batch that starts all neutral (sync / prob take their first step for a
+    chunk of samples at once): trajectories, steps and flips equal the reference,
+    for uneven chunks (B = 5) and with max_steps = 1."""
+    name, cn = case
+    x, y, _ = inputs(cn, 5, seed=6)
+    zero = np.zeros(cn.n, dtype=np.int8)
+    M = dense_couplings(cn)
+    for max_steps in (1, 40):
+        res = ns.relax(cn, x=x, y=y, mode=mode, p=p, max_steps=max_steps, seed=4, record=True)
+        for b in range(res.states.shape[0]):  # 1 when the network has neither input nor target
+            bf = field(cn, None if x is None else x[b], None if y is None else y[b])
+            ref = trajectory(M, bf, zero, mode, max_steps, p=p, seed=4, sample=b)
+            T = ref.shape[0]
+            assert res.steps[b] == T - 1, (name, mode, b)
+            np.testing.assert_array_equal(res.trajectory[b, :T], ref)
+            assert res.flips[b] == int((ref[1:] != ref[:-1]).sum())
+
+
 def test_prob_p1_is_sync_and_p0_is_frozen(case):
     _, cn = case
     x, y, s0 = inputs(cn, 3, seed=1)
@@ -99,17 +119,19 @@ def test_thread_count_invariance(mode):
     net.connect("a", "a", rho=0.05)
     cn = ns.compile(net)
     s0 = np.random.default_rng(0).choice([-1, 1], size=(16, 300))
+    field = np.random.default_rng(1).normal(0, 0.5, (16, 300))
     before = numba.get_num_threads()
     runs = []
     try:
         for threads in (1, numba.config.NUMBA_NUM_THREADS):
             numba.set_num_threads(threads)
-            runs.append(ns.relax(cn, s0=s0, mode=mode, p=0.5, max_steps=60, seed=3, record=True))
+            runs.append([ns.relax(cn, s0=start, field=field, mode=mode, p=0.5, max_steps=60, seed=3, record=True)
+                         for start in (s0, None)])  # None: the neutral start
     finally:
         numba.set_num_threads(before)
-    a, b = runs
-    np.testing.assert_array_equal(a.trajectory, b.trajectory)
-    np.testing.assert_array_equal(a.steps, b.steps)
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a.trajectory, b.trajectory)
+        np.testing.assert_array_equal(a.steps, b.steps)
 
 
 @pytest.mark.parametrize("mode", ["prob", "async"])

@@ -101,12 +101,13 @@ def _mark(i, flag, lst, m):
 
 
 @nb.njit(cache=True)
-def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
+def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj, t0=0):
     """Relax one sample in place: states ``si`` (int8), recurrent field ``h``
     (kept equal to (J + K) si), external field ``bb``; ``net`` is the tuple
-    (j_d, J as CSC, K as CSC). Records s(0..T) into ``traj`` when it has rows.
-    Returns (steps applied, converged, neuron changes): a fixed point found at
-    step t gives t steps."""
+    (j_d, J as CSC, K as CSC). Starts at step ``t0`` (``si`` = s(t0): the steps
+    before were taken by the caller, see :func:`neutral_step`). Records s(t0..T)
+    into ``traj`` when it has rows. Returns (steps applied, converged, neuron
+    changes from t0 on): a fixed point found at step t gives t steps."""
     j_d, jp, ji, jv, kp, ki, kv = net
     n = si.size
     record = traj.shape[0] > 0
@@ -122,11 +123,11 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
     hids = np.empty(n_heap, dtype=np.int32)
     inheap = np.zeros(n_heap, dtype=np.bool_)
     if record:
-        traj[0] = si
+        traj[t0] = si
     done = False
     taken = max_steps
     nfl = 0
-    for t in range(max_steps + 1):
+    for t in range(t0, max_steps + 1):
         nn = 0
         if mode == ASYNC and t < max_steps:  # a sweep; the last t only checks
             size = 0
@@ -207,16 +208,76 @@ def relax_one(mode, p, seed, sample, max_steps, si, bb, h, net, traj):
     return taken, done, nfl
 
 
+@nb.njit(cache=True)
+def neutral_step(mode, p, seed, s, b, net, lo, ht):
+    """Step 0 from the neutral state (s = 0, so h = b) for the samples lo .. lo+C-1
+    at once, sync or prob: s_i(1) = sgn(b_i) (prob: only where u(seed, GATE, 0,
+    sample, i) < p), then ``ht`` [N, C] = (J + K) s(1) with the samples innermost,
+    so each weight is read once for the C samples. Every field sums the same terms
+    in the same order (column by column, J then K) as the per-sample pushes of
+    :func:`relax_one`, so the result is identical. Returns the changes per sample."""
+    n, n_c = ht.shape
+    changed = np.zeros(n_c, dtype=np.int64)
+    st = np.zeros((n, n_c))  # s(1) transposed: the samples of a neuron side by side
+    for k in range(n_c):
+        bi = lo + k
+        bb = b[bi] if b.shape[0] > 1 else b[0]
+        for i in range(n):
+            if mode == SYNC or uniform(seed, GATE, 0, bi, i) < p:
+                s[bi, i] = sgn(bb[i])
+                st[i, k] = s[bi, i]
+                changed[k] += 1
+    ht[:] = 0.0
+    jp, ji, jv, kp, ki, kv = net[1:]
+    for j in range(n):
+        for q in range(jp[j], jp[j + 1]):
+            for k in range(n_c):
+                ht[ji[q], k] += st[j, k] * jv[q]
+        for q in range(kp[j], kp[j + 1]):
+            for k in range(n_c):
+                ht[ki[q], k] += st[j, k] * kv[q]
+    return changed
+
+
+@nb.njit
+def _chunk(n_batch):
+    """Samples per parallel chunk: half the batch, 1 to 16 (results do not depend
+    on it: every field sums the same terms in the same order)."""
+    return min(16, max(1, -(-n_batch // 2)))
+
+
+@nb.njit
+def _neutral(s):
+    for v in s.ravel():
+        if v != 0:
+            return False
+    return True
+
+
 @nb.njit(cache=True, parallel=True)
 def relax_batch(mode, p, seed, max_steps, s, b, net, steps, converged, flips, traj):
     """Relax every row of ``s`` [B, N] (int8, in place) under the fields ``b``
-    [B, N] (or [1, N]); see :func:`relax_one`. ``traj`` is [B, T+1, N] or [B, 0, N]."""
+    [B, N] (or [1, N]); see :func:`relax_one`. ``traj`` is [B, T+1, N] or [B, 0, N].
+    From the neutral state, sync and prob take their first step for a chunk of
+    samples at once (:func:`neutral_step`)."""
     n_batch, n = s.shape
-    for bi in nb.prange(n_batch):
-        h = np.empty(n)
-        initial_field(s[bi], net, h)
-        bb = b[bi] if b.shape[0] > 1 else b[0]
-        steps[bi], converged[bi], flips[bi] = relax_one(mode, p, seed, bi, max_steps, s[bi], bb, h, net, traj[bi])
+    batched = mode != ASYNC and max_steps > 0 and _neutral(s)
+    chunk = _chunk(n_batch)
+    for c in nb.prange(-(-n_batch // chunk)):
+        lo = c * chunk
+        hi = min(lo + chunk, n_batch)
+        ht = np.empty((n if batched else 0, hi - lo))
+        changed = neutral_step(mode, p, seed, s, b, net, lo, ht) if batched else np.zeros(hi - lo, np.int64)
+        for bi in range(lo, hi):
+            h = np.empty(n)
+            if batched:
+                h[:] = ht[:, bi - lo]
+            else:
+                initial_field(s[bi], net, h)
+            bb = b[bi] if b.shape[0] > 1 else b[0]
+            steps[bi], converged[bi], flips[bi] = relax_one(mode, p, seed, bi, max_steps, s[bi], bb, h, net,
+                                                            traj[bi], 1 if batched else 0)
+            flips[bi] += changed[bi - lo]
 
 
 @nb.njit(cache=True, parallel=True)
@@ -226,25 +287,37 @@ def relax_phases(mode, p, seeds, max_steps, s, b_free, b_sup, net, s_sup, h_out,
     supervised (b_sup) -> ``s_sup``, free (b_free; skipped when ``max_steps[2]``
     is negative: the approximate scheme) -> ``s``. ``h_out`` receives the local
     field at the end state without supervision, (J + K + diag(J_D)) s + b_free.
-    Each phase k draws with ``seeds[k]``, as a separate ``relax`` call would."""
+    Each phase k draws with ``seeds[k]``, as a separate ``relax`` call would; a
+    warmup from the neutral state starts with :func:`neutral_step`."""
     n_batch, n = s.shape
     j_d = net[0]
     nothing = np.zeros((0, n), dtype=np.int8)
-    for bi in nb.prange(n_batch):
-        si = s[bi]
-        h = np.empty(n)
-        initial_field(si, net, h)
-        relax_one(mode, p, seeds[0], bi, max_steps[0], si, b_free[bi], h, net, nothing)
-        steps[bi, 0], converged[bi, 0], _ = relax_one(mode, p, seeds[1], bi, max_steps[1], si, b_sup[bi], h,
-                                                      net, nothing)
-        s_sup[bi] = si
-        if max_steps[2] >= 0:
-            steps[bi, 1], converged[bi, 1], _ = relax_one(mode, p, seeds[2], bi, max_steps[2], si, b_free[bi], h,
+    batched = mode != ASYNC and max_steps[0] > 0 and _neutral(s)
+    chunk = _chunk(n_batch)
+    for c in nb.prange(-(-n_batch // chunk)):
+        lo = c * chunk
+        hi = min(lo + chunk, n_batch)
+        ht = np.empty((n if batched else 0, hi - lo))
+        if batched:
+            neutral_step(mode, p, seeds[0], s, b_free, net, lo, ht)
+        for bi in range(lo, hi):
+            si = s[bi]
+            h = np.empty(n)
+            if batched:
+                h[:] = ht[:, bi - lo]
+            else:
+                initial_field(si, net, h)
+            relax_one(mode, p, seeds[0], bi, max_steps[0], si, b_free[bi], h, net, nothing, 1 if batched else 0)
+            steps[bi, 0], converged[bi, 0], _ = relax_one(mode, p, seeds[1], bi, max_steps[1], si, b_sup[bi], h,
                                                           net, nothing)
-        else:
-            steps[bi, 1], converged[bi, 1] = steps[bi, 0], converged[bi, 0]
-        for i in range(n):
-            h_out[bi, i] = h[i] + j_d[i] * si[i] + b_free[bi, i]
+            s_sup[bi] = si
+            if max_steps[2] >= 0:
+                steps[bi, 1], converged[bi, 1], _ = relax_one(mode, p, seeds[2], bi, max_steps[2], si, b_free[bi],
+                                                              h, net, nothing)
+            else:
+                steps[bi, 1], converged[bi, 1] = steps[bi, 0], converged[bi, 0]
+            for i in range(n):
+                h_out[bi, i] = h[i] + j_d[i] * si[i] + b_free[bi, i]
 
 
 @nb.njit(cache=True, parallel=True)

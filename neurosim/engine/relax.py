@@ -52,7 +52,8 @@ def initial_states(s0, n, batch):
     if arr.ndim != 2 or arr.shape[1] != n:
         raise ValueError(f"s0 must have shape [B, {n}] (N = {n}), got {np.shape(s0)}")
     out = np.array(arr, dtype=np.int8, order="C")  # a copy: the kernel writes into it
-    if out.size and (out.min() < -1 or out.max() > 1 or (arr.dtype != np.int8 and not np.array_equal(out, arr))):
+    flat = out.ravel()  # a view; reducing it needs no buffer
+    if out.size and (flat.min() < -1 or flat.max() > 1 or (arr.dtype != np.int8 and not np.array_equal(out, arr))):
         raise ValueError("s0 must hold only -1 or +1 (0: a neutral neuron, not updated yet)")
     return out
 
