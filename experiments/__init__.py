@@ -31,13 +31,13 @@ IMPLEMENTED = {
     "fig15": "similarity matrices of internal representations before/after training (SM-H, Fig. 15)",
     "table7": "q_dyn overlap of s' and s* during training (SM-H, Table VII)",
     "capacity": "binary perceptron capacity alpha_c(kappa) (paper 000)",
+    "continuous": "continuous-time vs discrete-time training of the same core module (main text, neurosim.continuous)",
 }
 
 #: Named in DESIGN / the issue but not written yet: name -> what it needs.
 PLANNED = {
     "fig2": "accuracy vs trainable parameters, ours vs binarised MLP, 4 data sets (needs MNIST, "
             "Fashion-MNIST, Tiny-ImageNet features; widths 1000-6000)",
-    "continuous": "continuous-time variant against the discrete fixed points (neurosim.continuous)",
 }
 
 

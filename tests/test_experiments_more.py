@@ -98,3 +98,17 @@ def test_fig4_internal_entropy_curves(pkg, common, tmp_path):
     assert not curves["core J_D = 0.05"]["monotonic"] and curves["core J_D = 0.1"]["monotonic"]
     assert np.all(curves["core J_D = 0.1"]["s_internal"] > curves["core J_D = 0.05"]["s_internal"])
     assert abs(tree["j_dc"] - 0.07) < 0.005
+
+
+def test_continuous_and_discrete_training_both_learn(pkg, common, tmp_path):
+    res = pkg.run("continuous", quick=True, out_dir=tmp_path, runs=["discrete", "hard-event"], n=100,
+                  train_size=1500, val_size=200, epochs=1)
+    tree, md = check_files(res, common)
+    for name in ("discrete", "hard-event"):
+        r = tree[name]
+        assert r["val_accuracy"][-1] > 3 * common.CHANCE and r["other_val_accuracy"] > 3 * common.CHANCE
+        assert r["converged_free"][-1] > 0.9          # both dynamics reach fixed points in the free phase
+    assert tree["discrete"]["other_inference"] == "hard-euler" and tree["hard-event"]["other_inference"] == "discrete"
+    assert "| hard-event |" in md
+    with pytest.raises(ValueError, match="unknown dynamics"):
+        pkg.run("continuous", quick=True, out_dir=tmp_path, runs=["nope"])
