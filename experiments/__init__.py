@@ -17,6 +17,7 @@ import importlib
 
 #: Implemented experiments: name -> what the paper shows there.
 IMPLEMENTED = {
+    "fig2": "test accuracy vs trainable parameters, core module vs binarised MLP (main text, Fig. 2; SM-D)",
     "fig3": "2-layer ensemble accuracy vs J_D (lambda = 0) and vs lambda (J_D = 0) (main text, Fig. 3)",
     "fig4": "internal entropy of the dense region around the reference vs distance (End Matter, Fig. 4)",
     "fig5": "annealed entropy of fixed points, two-layer chain (SM-A, Fig. 5)",
@@ -35,10 +36,7 @@ IMPLEMENTED = {
 }
 
 #: Named in DESIGN / the issue but not written yet: name -> what it needs.
-PLANNED = {
-    "fig2": "accuracy vs trainable parameters, ours vs binarised MLP, 4 data sets (needs MNIST, "
-            "Fashion-MNIST, Tiny-ImageNet features; widths 1000-6000)",
-}
+PLANNED = {}
 
 
 def names():

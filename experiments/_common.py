@@ -182,15 +182,19 @@ def summary_text(title, paper_ref, quick, seconds, params, body, gaps):
 
 
 # ------------------------------------------------------------ data, models
-def entangled(train_size, val_size, seed=0):
-    """A class-mixed random subset of Entangled-MNIST's training split and the
-    first ``val_size`` samples of its validation split: (dataset, (x_val, y_val))."""
-    from neurosim import datasets
-    data = datasets.load("entangled-mnist")
+def subset(data, train_size, val_size, seed=0):
+    """A class-mixed random subset of ``data``'s training split and the first
+    ``val_size`` samples of its test (validation) split: (dataset, (x_val, y_val))."""
     order = np.random.default_rng(seed).permutation(len(data.x_train))[:train_size]
     order.sort()
     sub = dataclasses.replace(data, x_train=data.x_train[order], y_train=data.y_train[order])
     return sub, (data.x_test[:val_size], data.y_test[:val_size])
+
+
+def entangled(train_size, val_size, seed=0):
+    """:func:`subset` of Entangled-MNIST."""
+    from neurosim import datasets
+    return subset(datasets.load("entangled-mnist"), train_size, val_size, seed)
 
 
 def core_trainer(n, j_d, lam_x, lam_y, rho, seed, input_dim=100, n_classes=10, rho_in=0.1, **config):

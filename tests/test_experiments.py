@@ -82,12 +82,15 @@ def test_cli_experiment_and_list(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig5.h5", "fig5.md", "fig5.png"]
     assert main(["experiment", "--list"]) == 0
     listing = capsys.readouterr().out
-    assert "table7" in listing and "not implemented" in listing
+    assert "table7" in listing and "fig2" in listing
 
 
-def test_unknown_and_planned_experiments(pkg, tmp_path, capsys):
+def test_unknown_and_planned_experiments(pkg, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(pkg.PLANNED, "fig98", "a figure not written yet")
     with pytest.raises(ValueError, match="not implemented yet"):
-        pkg.get("fig2")
+        pkg.get("fig98")
+    assert main(["experiment", "--list"]) == 0
+    assert "fig98      not implemented" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown experiment"):
         pkg.get("fig99")
     with pytest.raises(ValueError, match="unknown parameter 'nope'"):

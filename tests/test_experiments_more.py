@@ -112,3 +112,20 @@ def test_continuous_and_discrete_training_both_learn(pkg, common, tmp_path):
     assert "| hard-event |" in md
     with pytest.raises(ValueError, match="unknown dynamics"):
         pkg.run("continuous", quick=True, out_dir=tmp_path, runs=["nope"])
+
+
+def test_fig2_core_vs_mlp_falls_back_to_entangled_mnist(pkg, common, tmp_path):
+    from neurosim.learning.mlp import mlp_parameters
+    res = pkg.run("fig2", quick=True, out_dir=tmp_path / "out", data_dir=str(tmp_path / "no-data"), ns=[100, 200],
+                  train_size=2000, val_size=300, epochs=4, mlp_epochs=5)
+    tree, md = check_files(res, common)
+    assert sorted(tree["missing"]) == ["fashion-mnist", "mnist", "tiny-imagenet-features"]
+    assert "MNIST not found" in md and "Tiny-ImageNet features not found" in md
+    r = tree["entangled-mnist"]
+    # the MLP's width is the one whose parameter count is closest: within half a width step (< 3 % here)
+    width, ours, mlp = r["mlp"]["width"], r["ours"]["params"], r["mlp"]["params"]
+    half_step = (mlp_parameters(100, width + 1, 10) - mlp_parameters(100, width, 10)) / 2
+    assert np.all(np.abs(mlp - ours) <= half_step) and np.all(np.abs(mlp - ours) < 0.03 * ours)
+    np.testing.assert_array_equal(mlp, mlp_parameters(100, width, 10))
+    for model in ("ours", "mlp"):
+        assert np.all(r[model]["test"] > 2 * r["chance"]), (model, r[model]["test"])
