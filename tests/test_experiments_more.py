@@ -1,4 +1,4 @@
-"""Experiments fig3, fig10, fig11, fig12 and fig15 at reduced quick settings:
+"""Experiments fig2, fig3, fig4, fig10, fig11, fig12, fig13, fig15 and continuous at reduced quick settings:
 the three files are written and one qualitative fact each holds."""
 import numpy as np
 import pytest
