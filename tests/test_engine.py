@@ -170,6 +170,50 @@ def test_relax_does_not_modify_inputs():
     assert (s0 == 1).all() and np.array_equal(cn.j_data, data)
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_relax_into_out_and_in_place(mode):
+    net = ns.Network(seed=3)
+    net.add_population("a", 120, j_d=0.3)
+    net.connect("a", "a", rho=0.1)
+    cn = ns.compile(net)
+    rng = np.random.default_rng(2)
+    s0 = rng.choice(np.array([-1, 1], dtype=np.int8), size=(6, 120))
+    b = rng.normal(0, 0.5, (6, 120))
+    ref = ns.relax(cn, s0=s0, field=b, mode=mode, max_steps=50)
+    out = np.zeros_like(s0)
+    into = ns.relax(cn, s0=s0, field=b, mode=mode, max_steps=50, out=out)
+    assert into.states is out and not np.array_equal(out, s0)
+    np.testing.assert_array_equal(out, ref.states)
+    start = s0.copy()
+    inplace = ns.relax(cn, s0=start, field=b, mode=mode, max_steps=50, out=start)
+    assert inplace.states is start
+    np.testing.assert_array_equal(start, ref.states)
+    neutral = np.ones((6, 120), dtype=np.int8)
+    ns.relax(cn, field=b, mode=mode, max_steps=50, out=neutral)
+    np.testing.assert_array_equal(neutral, ns.relax(cn, field=b, mode=mode, max_steps=50).states)
+
+
+def test_relax_out_errors_leave_out_untouched():
+    net = ns.Network(seed=3)
+    net.add_population("a", 10, j_d=0.3)
+    cn = ns.compile(net)
+    s0 = np.ones((2, 10), dtype=np.int8)
+    for bad in (np.zeros((2, 10)), np.zeros((2, 9), dtype=np.int8), np.zeros((10, 2), dtype=np.int8).T, [[1] * 10] * 2):
+        with pytest.raises(ValueError, match="out must be"):
+            ns.relax(cn, s0=s0, out=bad)
+    with pytest.raises(ValueError, match="out must have the shape of s0"):
+        ns.relax(cn, s0=s0, out=np.zeros((3, 10), dtype=np.int8))
+    big = np.ones((4, 10), dtype=np.int8)
+    with pytest.raises(ValueError, match="overlaps"):
+        ns.relax(cn, s0=big[:2], out=big[1:3])
+    out = np.full((2, 10), 7, dtype=np.int8)
+    with pytest.raises(ValueError, match="s0 must hold"):
+        ns.relax(cn, s0=np.full((2, 10), 2), out=out)
+    with pytest.raises(ValueError, match="batch"):
+        ns.relax(cn, s0=s0, field=np.zeros((3, 10)), out=out)
+    assert (out == 7).all()
+
+
 def test_verification_interface_sync_end_state():
     from neurosim import topologies
     cn = ns.compile(topologies.chain(3, 30, 0.2, 0.5, 0.5, 1))

@@ -40,33 +40,55 @@ def kernel_arrays(cn):
     return (cn.j_d, cn.j_indptr, cn.j_indices, cn.j_data, cn.k_indptr, cn.k_indices, cn.k_data)
 
 
-def initial_states(s0, n, batch):
+def check_out(out, n):
+    if not (isinstance(out, np.ndarray) and out.dtype == np.int8 and out.ndim == 2 and out.shape[1] == n
+            and out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError(f"out must be a writable C-ordered int8 array of shape [B, {n}], got "
+                         f"{type(out).__name__} {getattr(out, 'dtype', '')} {np.shape(out)}")
+
+
+def initial_states(s0, n, batch, out=None):
     """s0 -> int8 [B, N] in {-1, 0, +1}: None is the neutral start (all zero). A 0
     marks a neutral neuron not updated yet: the neutral start, or the continuation
-    of a probability-p run in which some neurons have not been drawn."""
+    of a probability-p run in which some neurons have not been drawn. The states go
+    into ``out`` when given (checked by :func:`check_out`; no copy when ``out`` is
+    ``s0`` itself), else into a new array; ``s0`` is checked before anything is
+    written."""
     if s0 is None:
-        return np.zeros((batch, n), dtype=np.int8)
+        if out is None:
+            return np.zeros((batch, n), dtype=np.int8)
+        out[...] = 0
+        return out
     arr = np.asarray(s0)
     if arr.ndim == 1:
         arr = arr[None]
     if arr.ndim != 2 or arr.shape[1] != n:
         raise ValueError(f"s0 must have shape [B, {n}] (N = {n}), got {np.shape(s0)}")
-    out = np.array(arr, dtype=np.int8, order="C")  # a copy: the kernel writes into it
-    flat = out.ravel()  # a view; reducing it needs no buffer
-    if out.size and (flat.min() < -1 or flat.max() > 1 or (arr.dtype != np.int8 and not np.array_equal(out, arr))):
+    as_int8 = arr if arr.dtype == np.int8 else arr.astype(np.int8)
+    flat = as_int8.ravel() if as_int8.flags.c_contiguous else as_int8  # a view: no reduction buffer
+    if arr.size and (flat.min() < -1 or flat.max() > 1 or (as_int8 is not arr and not np.array_equal(as_int8, arr))):
         raise ValueError("s0 must hold only -1 or +1 (0: a neutral neuron, not updated yet)")
+    if out is None:
+        return np.array(as_int8, order="C")  # a copy: the kernel writes into it
+    if out.shape != arr.shape:
+        raise ValueError(f"out must have the shape of s0 {arr.shape}, got {out.shape}")
+    if as_int8 is not out:
+        if np.shares_memory(arr, out):
+            raise ValueError("out overlaps s0 without being s0: pass s0 itself to relax in place")
+        out[...] = as_int8
     return out
 
 
 def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=None,
-          max_steps=100, seed=0, record=False, field=None):
+          max_steps=100, seed=0, record=False, field=None, out=None):
     """Relax the network from ``s0`` under input ``x`` [B, D] and target ``y`` [B, C].
 
     mode: ``"sync"`` (every neuron from s(t-1)), ``"prob"`` (each neuron updates
     with probability ``p``) or ``"async"`` (event-driven sweeps in a random order).
     ``field`` [B, N] replaces the field computed from x and y. Random draws are
     keyed by (seed, step, sample, neuron): the same call gives the same result for
-    any number of threads.
+    any number of threads. ``out`` (int8 [B, N], C-ordered) receives the end states
+    instead of a new array; ``out=s0`` relaxes in place, without a copy of the batch.
     """
     if not isinstance(cn, CompiledNetwork):
         raise TypeError(f"cn must be a CompiledNetwork (use neurosim.compile), got {type(cn).__name__}")
@@ -75,18 +97,20 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
     p = check_unit("p", p)
     max_steps = check_nonneg_int("max_steps", max_steps)
     seed = check_nonneg_int("seed", seed)
+    if out is not None:
+        check_out(out, cn.n)
+    rows = np.atleast_2d(np.asarray(s0)).shape[0] if s0 is not None else None if out is None else len(out)
     if field is None:
-        batch = None if s0 is None else np.atleast_2d(np.asarray(s0)).shape[0]
-        b = external_field(cn, x, y, lam_x, lam_y, batch=batch)
+        b = external_field(cn, x, y, lam_x, lam_y, batch=rows)
     else:
         b = np.atleast_2d(np.asarray(field, dtype=np.float64))
         if b.ndim != 2 or b.shape[1] != cn.n:
             raise ValueError(f"field must have shape [B, {cn.n}], got {np.shape(field)}")
         check_finite("field", b)
-    s = initial_states(s0, cn.n, b.shape[0])
-    if b.shape[0] not in (1, s.shape[0]):
-        raise ValueError(f"the field has batch {b.shape[0]} but s0 has batch {s.shape[0]}")
-    n_batch = s.shape[0]
+    n_batch = b.shape[0] if rows is None else rows
+    if b.shape[0] not in (1, n_batch):
+        raise ValueError(f"the field has batch {b.shape[0]} but s0 has batch {n_batch}")
+    s = initial_states(s0, cn.n, n_batch, out)
     steps = np.zeros(n_batch, dtype=np.int64)
     converged = np.zeros(n_batch, dtype=bool)
     flips = np.zeros(n_batch, dtype=np.int64)
