@@ -132,7 +132,8 @@ def draw(path, p, res):
         ax.set_title("distance to the endpoints", fontsize=8)
         if row == 0:
             ax.legend(fontsize=6)
-    for row, (key, name) in enumerate((("length", "path length Σ D(τ_k, τ_k+1)"), ("kappa", "curvature κ (Eq. 98)"))):
+    scatter = (("length", "path length Σ D(τ_k, τ_k+1)"), ("kappa", "curvature κ (Eq. 98)"))
+    for row, (key, name) in enumerate(scatter):
         ax = axes[row, 3]
         before, after = res["before"][key], res["after"][key]
         ax.scatter(before, after, s=12, color="tab:purple")

@@ -150,7 +150,8 @@ def summary(p, res, missing, quick, seconds):
     for name, r in res.items():
         spec = SPECS[name]
         rows = [[n, r["ours"]["params"][k], r["mlp"]["width"][k], f"{mismatch(r)[k]:+.2%}", f"{r['lam_y'][k]:g}",
-                 cell(r["ours"], k), cell(r["mlp"], k), f"{np.mean(r['ours']['test'][:, k] - r['mlp']['test'][:, k]):+.3f}"]
+                 cell(r["ours"], k), cell(r["mlp"], k),
+                 f"{np.mean(r['ours']['test'][:, k] - r['mlp']['test'][:, k]):+.3f}"]
                 for k, n in enumerate(r["n"])]
         parts.append(f"### {spec['title']} (Table {spec['table']}; chance {r['chance']:.3f})\n\n" + C.md_table(
             ["N", "parameters", "MLP width", "MLP − ours params", "λ_y", "ours: train / test", "MLP: train / test",
@@ -161,11 +162,11 @@ def summary(p, res, missing, quick, seconds):
             "on the Hugging Face hub (willinki/tinyimagenet-features), see neurosim/datasets/tinyimagenet.py."
             if name == "tiny-imagenet-features" else
             " Set NEUROSIM_DATA (or --set data_dir=...) to a directory with mnist.npz / fashion_mnist.npz."))
-    body = ("Core module (rho_J 0.01, rho_in 0.1; Tiny-ImageNet: 0.99, 0.99) trained {ep} epochs (half Algorithm 1, half softmax readout) "
-            "against the binarised MLP with the closest parameter count ({mep} epochs of Adam, batch 64), on {t} "
-            "training samples and {v} test samples, seeds {seeds}; cells are mean over seeds.\n\n".format(
-                ep=p["epochs"], mep=p["mlp_epochs"],
-                t=p["train_size"] or "all", v=p["val_size"] or "all", seeds=list(p["seeds"]))
+    body = ("Core module (rho_J 0.01, rho_in 0.1; Tiny-ImageNet: 0.99, 0.99) trained {ep} epochs (half Algorithm 1, "
+            "half softmax readout) against the binarised MLP with the closest parameter count ({mep} epochs of Adam, "
+            "batch 64), on {t} training samples and {v} test samples, seeds {seeds}; cells are mean over seeds.\n\n"
+            .format(ep=p["epochs"], mep=p["mlp_epochs"], t=p["train_size"] or "all", v=p["val_size"] or "all",
+                    seeds=list(p["seeds"]))
             + "\n\n".join(parts) + f"\n\nPaper: {PAPER['statement']}.")
     worst = max((float(np.max(np.abs(mismatch(r)))) for r in res.values()), default=float("nan"))
     gaps = ("- The paper gives Fig. 2 only as a figure: compare the gap column with its 'comparable'.\n"
