@@ -16,6 +16,10 @@ One mini-batch (what ``Trainer.train_batch`` does):
     W_in += eta_in / B sum_mu (g s*)_i x_k    on the W_in pattern, a_in rows (Eq. 85)
     W_out += eta_out / B sum_mu gate_c y_c (a_out s*)_j, gate = 1(y l <= kappa_out)  (Eqs. 86-87)
 
+With ``config.scale_eta`` every eta above is eta sqrt(B / k), k the mean fan-in of
+its map: stored J entries per row that has any, W_in pattern entries per a_in row
+that has any, the number of a_out neurons, the number of classes (W_back).
+
 A relaxation step (sync): every neuron takes sgn of its field at s(t-1), sgn(0) = +1.
 A sample stops at the first step t at which no neuron wants to change (t steps
 taken, converged), or after ``limit`` steps (not converged). prob: a neuron that
@@ -147,6 +151,20 @@ def gate_of(margin, kappa, gamma):
     return 0.5 - 0.5 * np.tanh(gamma * (margin - kappa))
 
 
+def batch_rates(net, config, n_batch):
+    """eta of J, W_in, W_out, W_back for a batch of ``n_batch`` samples."""
+    c = config
+    etas = {"j": c.eta_j, "in": c.eta_in, "out": c.eta_out, "back": c.eta_back}
+    if not c.scale_eta:
+        return etas
+    per_row = np.diff(net.J.indptr)
+    in_rows = (net.w_in_mask & net.a_in[:, None]).sum(axis=1)[net.a_in]
+    fan = {"j": per_row[per_row > 0].mean() if per_row.any() else 1.0,
+           "in": in_rows[in_rows > 0].mean() if in_rows.any() else 1.0,
+           "out": max(1, net.a_out.sum()), "back": max(1, net.w_back.shape[1])}
+    return {k: eta * np.sqrt(n_batch / fan[k]) for k, eta in etas.items()}
+
+
 def numpy_train_batch(net, x, y_back, y_out, config, seeds, readout=True):
     """One step of Algorithm 1 on ``net`` (a :class:`RefNet`, updated in place).
 
@@ -158,6 +176,7 @@ def numpy_train_batch(net, x, y_back, y_out, config, seeds, readout=True):
     y_back = None if y_back is None else np.asarray(y_back, dtype=np.float64)
     s_sup, s, b_free, M, steps, converged = phases(net, x, y_back, c, seeds)
     n_batch = x.shape[0]
+    eta = batch_rates(net, c, n_batch)
     h = (M @ s.T).T + b_free
     margin = s * h
     g = gate_of(margin, c.kappa_j, c.gamma)
@@ -165,14 +184,14 @@ def numpy_train_batch(net, x, y_back, y_out, config, seeds, readout=True):
     post = g * s
 
     # J on its pattern (Eq. 89 and the SM-E variants)
-    if c.eta_j != 0.0 or c.decay_j != 0.0:
+    if eta["j"] != 0.0 or c.decay_j != 0.0:
         rows = np.repeat(np.arange(net.n), np.diff(net.J.indptr))
         cols = net.J.indices
 
         def hebb(a, b):
             return np.einsum("bq,bq->q", a[:, rows], b[:, cols])
 
-        scale = c.eta_j / n_batch
+        scale = eta["j"] / n_batch
         if c.variant == "asym":
             delta = scale * hebb(post, s)
         elif c.variant == "sym1":
@@ -181,26 +200,26 @@ def numpy_train_batch(net, x, y_back, y_out, config, seeds, readout=True):
             delta = (scale / 2) * hebb(post, s) + (scale / 2) * hebb(s, post)
         else:
             raise ValueError(f"unknown variant {c.variant!r}")
-        net.J.data[:] = net.J.data * (1.0 - c.eta_j * c.decay_j) + delta
+        net.J.data[:] = net.J.data * (1.0 - eta["j"] * c.decay_j) + delta
 
     # W_in on its pattern, rows with a_in (Eq. 85)
-    if net.w_in.shape[1] and (c.eta_in != 0.0 or c.decay_in != 0.0):
+    if net.w_in.shape[1] and (eta["in"] != 0.0 or c.decay_in != 0.0):
         on = net.w_in_mask & net.a_in[:, None]
-        delta = (c.eta_in / n_batch) * ((g_in * s).T @ x)
-        net.w_in[on] = net.w_in[on] * (1.0 - c.eta_in * c.decay_in) + delta[on]
+        delta = (eta["in"] / n_batch) * ((g_in * s).T @ x)
+        net.w_in[on] = net.w_in[on] * (1.0 - eta["in"] * c.decay_in) + delta[on]
 
     # W_back on the a_back rows (off unless eta_back > 0)
-    if y_back is not None and c.eta_back != 0.0:
-        delta = (c.eta_back / n_batch) * (post.T @ y_back)
+    if y_back is not None and eta["back"] != 0.0:
+        delta = (eta["back"] / n_batch) * (post.T @ y_back)
         net.w_back[net.a_back] += delta[net.a_back]
 
     # W_out: perceptron with margin kappa_out (Eqs. 86-87)
-    if readout and y_out is not None and (c.eta_out != 0.0 or c.decay_out != 0.0):
+    if readout and y_out is not None and (eta["out"] != 0.0 or c.decay_out != 0.0):
         y_out = np.asarray(y_out, dtype=np.float64)
         s_out = s * net.a_out
         logits = s_out @ net.w_out.T
         gate_out = (y_out * logits <= c.kappa_out).astype(np.float64)
-        net.w_out = net.w_out * (1.0 - c.eta_out * c.decay_out) + (c.eta_out / n_batch) * ((gate_out * y_out).T @ s_out)
+        net.w_out = net.w_out * (1.0 - eta["out"] * c.decay_out) + (eta["out"] / n_batch) * ((gate_out * y_out).T @ s_out)
 
     return {"s_sup": s_sup, "s": s, "h": h, "gate": g, "steps": steps, "converged": converged}
 

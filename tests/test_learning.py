@@ -161,6 +161,20 @@ def test_approximate_scheme_uses_supervised_state():
     assert stats["q_dyn"] == 1.0
 
 
+def test_scaled_rates_are_relative_to_the_fan_in():
+    """scale_eta: eta sqrt(B / k) per map, k its mean fan-in (a fully connected
+    core: N - 1 couplings per neuron; W_in: rho_in D weights per row on average)."""
+    cn = ns.compile(topologies.core(64, rho=1.0, j_d=0.5, seed=0, input_dim=40, rho_in=0.25, n_classes=4))
+    cfg = TrainConfig(eta_j=0.01, eta_in=0.02, eta_out=0.03, eta_back=0.04)
+    assert Trainer(cn, cfg).rates(16) == {"j": 0.01, "in": 0.02, "out": 0.03, "back": 0.04}
+    tr = Trainer(cn, TrainConfig(eta_j=0.01, eta_in=0.02, eta_out=0.03, eta_back=0.04, scale_eta=True))
+    r = tr.rates(16)
+    k_in = cn.w_in_mask.sum() / 64
+    np.testing.assert_allclose([r["j"], r["in"], r["out"], r["back"]],
+                               [0.01 * np.sqrt(16 / 63), 0.02 * np.sqrt(16 / k_in), 0.03 * np.sqrt(16 / 64),
+                                0.04 * np.sqrt(16 / 4)])
+
+
 def test_bad_config_is_rejected():
     for kw, match in ((dict(eta_j=-1), "eta_j"), (dict(mode="x"), "mode"), (dict(variant="sym3"), "variant"),
                       (dict(batch_size=0), "batch_size"), (dict(p=2.0), "p must")):

@@ -97,6 +97,8 @@ CASES = {
     "chain-sync": (chain_net, dict(mode="sync")),
     "chain-prob": (chain_net, dict(mode="prob", p=0.5, max_steps=15)),
     "chain-prob-approximate": (chain_net, dict(mode="prob", p=0.5, max_steps=15, approximate=True)),
+    "core-sync-scaled": (core_net, dict(mode="sync", scale_eta=True)),
+    "chain-prob-scaled": (chain_net, dict(mode="prob", p=0.5, max_steps=15, scale_eta=True)),
 }
 
 

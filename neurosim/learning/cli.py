@@ -1,19 +1,21 @@
 """``neurosim train`` and ``neurosim eval``. Defaults are the Table VI
-configuration of the paper (Entangled-MNIST, core module, N = 1600)."""
+configuration of the paper (Entangled-MNIST, core module, N = 1600): a fully
+connected core (rho = 1, SM-E) and learning rates relative to the coupling
+scale (``--eta-scale fan-in``, see ``neurosim.learning.trainer``)."""
 import dataclasses
 import json
 import os
 import sys
 import time
 
-TABLE_VI = dict(n=1600, j_d=0.5, eta_j=0.005, eta_in=0.01, eta_out=0.01, kappa_in=3.0, kappa_out=3.0,
+TABLE_VI = dict(n=1600, rho=1.0, j_d=0.5, eta_j=0.005, eta_in=0.01, eta_out=0.01, kappa_in=3.0, kappa_out=3.0,
                 lam_x=2.0, lam_y=0.9, epochs=30)
 BASELINES = ("none", "reservoir", "random-features", "mlp")
 
 
 def add_train_args(p):
     from ..cli import add_topology_args
-    add_topology_args(p, n=TABLE_VI["n"], j_d=TABLE_VI["j_d"])
+    add_topology_args(p, n=TABLE_VI["n"], rho=TABLE_VI["rho"], j_d=TABLE_VI["j_d"])
     p.add_argument("--dataset", default="entangled-mnist", help="entangled-mnist, mnist, fashion-mnist, prototypes, ...")
     p.add_argument("--data-dir", help="directory with the dataset files (default: $NEUROSIM_DATA, then the user cache)")
     p.add_argument("--train-size", type=int, help="use only the first P training samples")
@@ -25,6 +27,9 @@ def add_train_args(p):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=TABLE_VI[name])
     p.add_argument("--kappa-j", type=float, help="margin threshold of J (default 0.9 + J_D, Table VI)")
     p.add_argument("--eta-back", type=float, default=0.0, help="learning rate of W_back (fixed by default)")
+    p.add_argument("--eta-scale", choices=("fan-in", "none"), default="fan-in",
+                   help="fan-in: each eta is relative to the coupling scale, eta sqrt(B / fan-in) (the paper's "
+                        "units); none: Eq. 89 as written, eta / B")
     p.add_argument("--decay-j", type=float, default=0.0)
     p.add_argument("--decay-in", type=float, default=0.0)
     p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync")
@@ -55,7 +60,7 @@ def config_from_args(args):
         kappa_in=args.kappa_in, kappa_out=args.kappa_out, decay_j=args.decay_j, decay_in=args.decay_in,
         lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p, max_steps=args.max_steps,
         warmup=args.warmup, approximate=args.approximate, gamma=args.gamma, variant=args.variant,
-        readout=args.readout, seed=args.seed, eval_samples=args.eval_samples)
+        readout=args.readout, seed=args.seed, eval_samples=args.eval_samples, scale_eta=args.eta_scale == "fan-in")
     return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
 
 

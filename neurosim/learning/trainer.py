@@ -8,6 +8,22 @@
     W_out <- perceptron rule at s*            Eqs. 86-87
 
 Inference relaxes from 0 with lam_y = 0 and reads ``argmax W_out (a_out * s)``.
+
+Learning rates. Eq. 89 averages the updates of a batch: a step eta/B sum_mu.
+With ``scale_eta=True`` each map M (J, W_in, W_out, W_back) learns instead with
+
+    eta_M,eff = eta_M sqrt(B / k_M)        (an update eta_M / sqrt(B k_M) sum_mu)
+
+where k_M is the mean fan-in of M (learnable couplings per neuron that has any;
+input weights per a_in row; a_out neurons; classes): the step is relative to
+the coupling scale 1/sqrt(k_M), as in the authors' code (``lr / sqrt(fan_in)``
+and ``/ sqrt(batch)`` in ``perceptron_rule`` of mattia-scardecchia/Biological-
+Learning, ``/ (n**0.5 * d**0.5)`` in Willinki/darnax). The paper's tables are in
+these units: with a fully connected core of N = 1600 and B = 16, Table VI's
+eta_J = 0.005 is an Eq. 89 step of 0.0005 (one pattern raises its own margins
+by eta_eff N = 0.8), where Eq. 89 read literally gives 8 per pattern (measured:
+80.1 % validation after 6 epochs against 82.2 %; README, Decisions). Weight
+decay uses the same effective eta (the old value is multiplied by 1 - eta_eff w).
 The supervisory field of a classification target c is lam_y W_back e_c (e_c the
 one-hot 0/1 vector): the prototype of class c, so the push has strength lam_y
 whatever the number of classes; the readout targets are +-1 one-hot (Eq. 87).
@@ -56,6 +72,7 @@ class TrainConfig:
     readout: str = "perceptron"
     seed: int = 0
     eval_samples: int = 10000    # per-epoch train accuracy on this seeded subset (0: all); the last epoch uses all
+    scale_eta: bool = False      # True: eta relative to the coupling scale, eta sqrt(B / fan-in) (module docstring)
 
     def validated(self):
         """A checked copy: every field has a clear error naming it."""
@@ -83,6 +100,18 @@ class TrainConfig:
         return c
 
 
+def fan_ins(cn):
+    """Mean fan-in k of every learnable map ({"j", "in", "out", "back"}, at least
+    1): learnable couplings per neuron that receives any, input weights per a_in
+    row that has any, a_out neurons, classes."""
+    def mean_nonzero(counts):
+        counts = counts[counts > 0]
+        return float(counts.mean()) if counts.size else 1.0
+    rows = cn.w_in_mask[cn.a_in].sum(axis=1) if cn.input_dim else np.zeros(0)
+    return {"j": mean_nonzero(np.bincount(cn.j_indices, minlength=cn.n)), "in": mean_nonzero(rows),
+            "out": max(1.0, float(np.sum(cn.a_out))), "back": max(1.0, float(cn.w_back.shape[1]))}
+
+
 def reservoir(config):
     """Reservoir computing baseline: frozen J and W_in, no supervision (SM-D)."""
     return dataclasses.replace(config, eta_j=0.0, eta_in=0.0, eta_back=0.0, lam_y=0.0)
@@ -106,6 +135,17 @@ class Trainer:
         self.config = self.config.validated()
         if self.config.readout == "softmax" and self.cn.w_out.shape[0] == 0:
             raise ValueError("readout='softmax' needs a readout map (set_output)")
+        self.fan_in = fan_ins(self.cn)
+
+    def rates(self, batch):
+        """The Eq. 89 learning rates of a batch of ``batch`` samples, per map
+        ({"j", "in", "out", "back"}): the configured eta, times sqrt(B / k) of the
+        map when ``scale_eta`` is set (module docstring)."""
+        c = self.config
+        etas = {"j": c.eta_j, "in": c.eta_in, "out": c.eta_out, "back": c.eta_back}
+        if not c.scale_eta:
+            return etas
+        return {k: eta * np.sqrt(batch / self.fan_in[k]) for k, eta in etas.items()}
 
     # ------------------------------------------------------------ internals
     @property
@@ -162,14 +202,15 @@ class Trainer:
         c = self.config
         x = np.asarray(x, dtype=np.float64)
         s1, s2, h, steps, converged = self.phases(x, y_back, key)
+        eta = self.rates(len(x))
         gate = rules.margin_gate(s2, h, c.kappa_j, c.gamma)
         gate_in = gate if c.kappa_in == c.kappa_j else rules.margin_gate(s2, h, c.kappa_in, c.gamma)
-        rules.coupling_update(self.cn, s2, gate, c.eta_j, c.decay_j, c.variant)
-        rules.input_update(self.cn, s2, gate_in, x, c.eta_in, c.decay_in)
+        rules.coupling_update(self.cn, s2, gate, eta["j"], c.decay_j, c.variant)
+        rules.input_update(self.cn, s2, gate_in, x, eta["in"], c.decay_in)
         if y_back is not None:
-            rules.back_update(self.cn, s2, gate, y_back, c.eta_back)
+            rules.back_update(self.cn, s2, gate, y_back, eta["back"])
         if readout and y_out is not None:
-            rules.readout_update(self.cn, s2, y_out, c.eta_out, c.kappa_out, c.decay_out)
+            rules.readout_update(self.cn, s2, y_out, eta["out"], c.kappa_out, c.decay_out)
         return {
             "converged_supervised": converged[:, 0].mean(), "converged_free": converged[:, 1].mean(),
             "steps_supervised": steps[:, 0].mean(), "steps_free": steps[:, 1].mean(),
