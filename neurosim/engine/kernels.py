@@ -272,8 +272,9 @@ def neutral_step(mode, p, seed, s, b, net, lo, ht):
 
 @nb.njit
 def _chunk(n_batch):
-    """Samples per parallel chunk: half the batch, 1 to 16 (results do not depend
-    on it: every field sums the same terms in the same order)."""
+    """Samples per parallel chunk of a batched neutral step: half the batch, 1 to 16
+    (results do not depend on it: every field sums the same terms in the same
+    order). Other runs go sample by sample."""
     return min(16, max(1, -(-n_batch // 2)))
 
 
@@ -293,7 +294,7 @@ def relax_batch(mode, p, seed, max_steps, s, b, net, steps, converged, flips, tr
     samples at once (:func:`neutral_step`)."""
     n_batch, n = s.shape
     batched = mode != ASYNC and max_steps > 0 and _neutral(s)
-    chunk = _chunk(n_batch)
+    chunk = _chunk(n_batch) if batched else 1
     for c in nb.prange(-(-n_batch // chunk)):
         lo = c * chunk
         hi = min(lo + chunk, n_batch)
@@ -324,7 +325,7 @@ def relax_phases(mode, p, seeds, max_steps, s, b_free, b_sup, net, s_sup, h_out,
     j_d = net[0]
     nothing = np.zeros((0, n), dtype=np.int8)
     batched = mode != ASYNC and max_steps[0] > 0 and _neutral(s)
-    chunk = _chunk(n_batch)
+    chunk = _chunk(n_batch) if batched else 1
     for c in nb.prange(-(-n_batch // chunk)):
         lo = c * chunk
         hi = min(lo + chunk, n_batch)
