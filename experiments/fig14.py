@@ -31,7 +31,8 @@ PAPER = {
 QUICK = dict(ns=(100, 400), j_ds=(0.0, 0.25, 0.5, 0.75), rho=0.1, scale_eta=False, lam_x=2.0, lam_y=0.9,
              train_size=4000, val_size=1000, epochs=2, batch_size=16, max_steps=5, seed=0)
 FULL = dict(ns=(100, 200, 400, 800, 1600, 3200), j_ds=tuple(np.round(np.linspace(0.05, 0.9, 18), 3)), rho=1.0,
-            scale_eta=True, lam_x=2.0, lam_y=0.9, train_size=60000, val_size=10000, epochs=30, batch_size=16, max_steps=5, seed=0)
+            scale_eta=True, lam_x=2.0, lam_y=0.9, train_size=60000, val_size=10000, epochs=30, batch_size=16,
+            max_steps=5, seed=0)
 
 
 def run(quick=True, out_dir=".", **overrides):
