@@ -219,7 +219,8 @@ def numpy_train_batch(net, x, y_back, y_out, config, seeds, readout=True):
         s_out = s * net.a_out
         logits = s_out @ net.w_out.T
         gate_out = (y_out * logits <= c.kappa_out).astype(np.float64)
-        net.w_out = net.w_out * (1.0 - eta["out"] * c.decay_out) + (eta["out"] / n_batch) * ((gate_out * y_out).T @ s_out)
+        delta = (eta["out"] / n_batch) * ((gate_out * y_out).T @ s_out)
+        net.w_out = net.w_out * (1.0 - eta["out"] * c.decay_out) + delta
 
     return {"s_sup": s_sup, "s": s, "h": h, "gate": g, "steps": steps, "converged": converged}
 
