@@ -38,6 +38,10 @@ def test_fig9_quick(pkg, common, out):
     assert res["ours"]["L=1"]["slope"] > 0.1      # ... about linearly
     q = tree["L1"]["N100"]["summary"]["O5"]
     assert q[0] > 0.9                             # small loads are stored
+    deep = [res["ours"]["L=2"]["P_max"][f"N={n}"] for n in ns]
+    assert deep[-1] > deep[0] and deep[-1] > 0    # two layers store associations too, more with N
+    prof = tree["profile"]
+    assert prof["first_layer_input_median"] > 0.8 and prof["median"][-1] > 0.9  # layer 1 ~ input, last ~ target
 
 
 def test_table7_quick(pkg, common, out):

@@ -39,6 +39,8 @@ def add_train_args(p):
     p.add_argument("--p", type=float, default=1.0, help="update probability of mode prob")
     p.add_argument("--max-steps", type=int, default=5, help="steps per relaxation phase (Table V: 5)")
     p.add_argument("--warmup", type=int, help="warmup steps (default: the number of layers)")
+    p.add_argument("--neutral-warmup", action="store_true",
+                   help="warmup keeps neutral neurons with a zero field neutral (carries the input layer by layer)")
     p.add_argument("--approximate", action="store_true", help="skip the free phase: s* := s'")
     p.add_argument("--gamma", type=float, help="tanh-smoothed rule (Eq. 91) with this gamma")
     p.add_argument("--variant", choices=("asym", "sym1", "sym2"), default="asym")
@@ -63,7 +65,8 @@ def config_from_args(args):
         kappa_in=args.kappa_in, kappa_out=args.kappa_out, decay_j=args.decay_j, decay_in=args.decay_in,
         lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p, max_steps=args.max_steps,
         warmup=args.warmup, approximate=args.approximate, gamma=args.gamma, variant=args.variant,
-        readout=args.readout, seed=args.seed, eval_samples=args.eval_samples, scale_eta=args.eta_scale == "fan-in")
+        readout=args.readout, seed=args.seed, eval_samples=args.eval_samples, scale_eta=args.eta_scale == "fan-in",
+        neutral_warmup=args.neutral_warmup)
     return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
 
 

@@ -9,6 +9,13 @@
 
 Inference relaxes from 0 with lam_y = 0 and reads ``argmax W_out (a_out * s)``.
 
+Neutral warmup (``neutral_warmup=True``, off by default). The engine's sgn(0) = +1
+sets every neuron that the input has not reached yet to +1 at the first step:
+in a chain, every layer but the first. With this option the warmup steps are
+synchronous and a neutral neuron whose field is exactly 0 stays neutral (the
+``torch.sign(0) = 0`` of the authors' code), so the L warmup steps carry the
+input layer by layer; the phases after it are the engine's, from that state.
+
 Learning rates. Eq. 89 averages the updates of a batch: a step eta/B sum_mu.
 With ``scale_eta=True`` each map M (J, W_in, W_out, W_back) learns instead with
 
@@ -34,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine import kernels, relax
-from ..engine.relax import MODES, kernel_arrays
+from ..engine.relax import MODES, kernel_arrays, local_fields
 from ..fields import external_field
 from ..validate import check_nonneg, check_nonneg_int, check_positive_int, check_unit
 from . import rules
@@ -73,6 +80,7 @@ class TrainConfig:
     seed: int = 0
     eval_samples: int = 10000    # per-epoch train accuracy on this seeded subset (0: all); the last epoch uses all
     scale_eta: bool = False      # True: eta relative to the coupling scale, eta sqrt(B / fan-in) (module docstring)
+    neutral_warmup: bool = False  # True: a neutral neuron with a zero field stays neutral during warmup (Trainer.warm)
 
     def validated(self):
         """A checked copy: every field has a clear error naming it."""
@@ -168,8 +176,30 @@ class Trainer:
         c = self.config
         return relax(self.cn, s0=s0, field=b, mode=c.mode, p=c.p, max_steps=steps, seed=seed)
 
+    def warm(self, b):
+        """The neutral warmup: s(0) = 0, then ``warmup`` synchronous steps
+        s_i(t) = sgn(h_i(t)) with h(t) = (J + K + diag J_D) s(t-1) + b, except that a
+        neutral neuron (s_i(t-1) = 0) with h_i(t) = 0 stays neutral. int8 [B, N]."""
+        s = np.zeros(b.shape, dtype=np.int8)
+        for _ in range(self.warmup):
+            h = local_fields(self.cn, s, b)
+            s = np.where(h > 0, 1, np.where(h < 0, -1, np.where(s == 0, 0, 1))).astype(np.int8)
+        return s
+
+    def _phases_after_warmup(self, s, b_free, b_sup, key):
+        """Supervised and free phases from the neutral-warmup state ``s`` (what
+        :meth:`phases` returns)."""
+        c = self.config
+        sup = self._relax(s, b_sup, c.max_steps, self._seed(*key, 1))
+        free = sup if c.approximate else self._relax(sup.states, b_free, c.max_steps, self._seed(*key, 2))
+        h = local_fields(self.cn, free.states, b_free)
+        steps = np.stack([sup.steps, free.steps], axis=1)
+        converged = np.stack([sup.converged, free.converged], axis=1)
+        return sup.states, free.states, h, steps, converged
+
     def phases(self, x, y_back, key=(0, 0)):
-        """Warmup, supervised and free relaxations of a batch, fused in one kernel.
+        """Warmup, supervised and free relaxations of a batch, fused in one kernel
+        (neutral warmup: :meth:`warm`, then the two phases).
 
         Returns (s', s*, h, steps [B, 2], converged [B, 2]) where h is the local
         field at s* without supervision (Eq. 83) and column 0 / 1 of steps and
@@ -180,6 +210,8 @@ class Trainer:
         b_sup = b_free
         if y_back is not None and lam_y != 0.0:
             b_sup = np.ascontiguousarray(b_free + external_field(self.cn, y=y_back, lam_y=lam_y))
+        if c.neutral_warmup:
+            return self._phases_after_warmup(self.warm(b_free), b_free, b_sup, key)
         n_batch, n = b_free.shape
         s = np.zeros((n_batch, n), dtype=np.int8)
         s_sup = np.empty_like(s)
@@ -223,12 +255,13 @@ class Trainer:
         """States reached from 0 under the input alone (inference), [P, N]."""
         x = np.asarray(x, dtype=np.float64)
         out = np.empty((x.shape[0], self.cn.n), dtype=np.int8)
-        steps = self.warmup + self.config.max_steps
+        c = self.config
+        steps = c.max_steps if c.neutral_warmup else self.warmup + c.max_steps
         for k, start in enumerate(range(0, x.shape[0], batch_size)):
             xb = x[start:start + batch_size]
             b = self.free_field(xb)
-            out[start:start + len(xb)] = self._relax(np.zeros((len(xb), self.cn.n)), b, steps,
-                                                     self._seed(*key, k)).states
+            s0 = self.warm(b) if c.neutral_warmup else np.zeros((len(xb), self.cn.n))
+            out[start:start + len(xb)] = self._relax(s0, b, steps, self._seed(*key, k)).states
         return out
 
     def predict(self, x):
