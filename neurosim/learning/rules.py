@@ -26,12 +26,29 @@ def margin_gate(s, h, kappa, gamma=None):
     return 0.5 - 0.5 * np.tanh(gamma * (m - kappa))
 
 
+@nb.njit(cache=True)
+def _active_rows(post_t):
+    """Rows of post_t [N, B] with a nonzero entry: the only rows a rule changes
+    when there is no decay (a zero post gives acc = 0, so data stays as it is)."""
+    out = np.zeros(post_t.shape[0], dtype=np.bool_)
+    for i in range(post_t.shape[0]):
+        for mu in range(post_t.shape[1]):
+            if post_t[i, mu] != 0.0:
+                out[i] = True
+                break
+    return out
+
+
 @nb.njit(cache=True, parallel=True)
 def _pattern_update(indptr, indices, data, post_t, pre_t, scale, keep):
-    """data_ij <- keep data_ij + scale sum_mu post_i^mu pre_j^mu on a CSC pattern."""
+    """data_ij <- keep data_ij + scale sum_mu post_i^mu pre_j^mu on a CSC pattern
+    (rows with post_i = 0 are skipped when keep = 1: nothing would change)."""
+    active = _active_rows(post_t)
     for j in nb.prange(indptr.size - 1):
         for q in range(indptr[j], indptr[j + 1]):
             i = indices[q]
+            if keep == 1.0 and not active[i]:
+                continue
             acc = 0.0
             for mu in range(post_t.shape[1]):
                 acc += post_t[i, mu] * pre_t[j, mu]
@@ -60,7 +77,12 @@ def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
 
 @nb.njit(cache=True, parallel=True)
 def _masked_update(w, on, post_t, pre_t, scale, keep):
+    """w_ik <- keep w_ik + scale sum_mu post_i^mu pre_k^mu where on[i, k] (dense
+    w; rows with post_i = 0 are skipped when keep = 1)."""
+    active = _active_rows(post_t)
     for i in nb.prange(w.shape[0]):
+        if keep == 1.0 and not active[i]:
+            continue
         for k in range(w.shape[1]):
             if on[i, k]:
                 acc = 0.0
