@@ -166,10 +166,11 @@ def _relax_synchronous(mode, p, seed, sample, max_steps, si, bb, h, net, traj, t
             push(i, d, jp, ji, jv, h)
             push(i, d, kp, ki, kv, h)
             nn = _mark(i, flag, nxt, nn)
-            for r in ji[jp[i]:jp[i + 1]]:
-                nn = _mark(r, flag, nxt, nn)
-            for r in ki[kp[i]:kp[i + 1]]:
-                nn = _mark(r, flag, nxt, nn)
+            if nn < n:  # once every neuron is a candidate (dense maps), marking is done
+                for r in ji[jp[i]:jp[i + 1]]:
+                    nn = _mark(r, flag, nxt, nn)
+                for r in ki[kp[i]:kp[i + 1]]:
+                    nn = _mark(r, flag, nxt, nn)
         nfl += m
         for c in range(nn):
             flag[nxt[c]] = False
