@@ -322,19 +322,21 @@ def relax_phases(mode, p, seeds, max_steps, s, b_free, b_sup, net, s_sup, h_out,
     supervised (b_sup) -> ``s_sup``, free (b_free; skipped when ``max_steps[2]``
     is negative: the approximate scheme) -> ``s``. ``h_out`` receives the local
     field at the end state without supervision, (J + K + diag(J_D)) s + b_free.
-    Each phase k draws with ``seeds[k]``, as a separate ``relax`` call would; a
-    warmup from the neutral state starts with :func:`neutral_step`."""
+    Each phase k draws with ``seeds[k]``, as a separate ``relax`` call would; the
+    first phase with steps (the warmup, or the supervised phase when there is no
+    warmup) starts a neutral state with :func:`neutral_step`."""
     n_batch, n = s.shape
     j_d = net[0]
     nothing = np.zeros((0, n), dtype=np.int8)
-    batched = mode != ASYNC and max_steps[0] > 0 and _neutral(s)
+    first = 0 if max_steps[0] > 0 else 1  # the phase that takes the step out of the neutral state
+    batched = mode != ASYNC and max_steps[first] > 0 and _neutral(s)
     chunk = _chunk(n_batch) if batched else 1
     for c in nb.prange(-(-n_batch // chunk)):
         lo = c * chunk
         hi = min(lo + chunk, n_batch)
         ht = np.empty((n if batched else 0, hi - lo))
         if batched:
-            neutral_step(mode, p, seeds[0], s, b_free, net, lo, ht)
+            neutral_step(mode, p, seeds[first], s, b_free if first == 0 else b_sup, net, lo, ht)
         for bi in range(lo, hi):
             si = s[bi]
             h = np.empty(n)
@@ -342,9 +344,10 @@ def relax_phases(mode, p, seeds, max_steps, s, b_free, b_sup, net, s_sup, h_out,
                 h[:] = ht[:, bi - lo]
             else:
                 initial_field(si, net, h)
-            relax_one(mode, p, seeds[0], bi, max_steps[0], si, b_free[bi], h, net, nothing, 1 if batched else 0)
+            t0 = 1 if batched else 0
+            relax_one(mode, p, seeds[0], bi, max_steps[0], si, b_free[bi], h, net, nothing, t0 if first == 0 else 0)
             steps[bi, 0], converged[bi, 0], _ = relax_one(mode, p, seeds[1], bi, max_steps[1], si, b_sup[bi], h,
-                                                          net, nothing)
+                                                          net, nothing, t0 if first == 1 else 0)
             s_sup[bi] = si
             if max_steps[2] >= 0:
                 steps[bi, 1], converged[bi, 1], _ = relax_one(mode, p, seeds[2], bi, max_steps[2], si, b_free[bi],
