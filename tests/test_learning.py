@@ -117,6 +117,19 @@ def test_reservoir_changes_no_internal_weight():
     assert random_features(TrainConfig()).max_steps == 1
 
 
+def test_frozen_first_stage_skips_its_relaxations():
+    """A reservoir with the softmax readout learns nothing in the first stage: those
+    epochs run no batch (no relaxation statistics), the readout still learns."""
+    data = prototype_task()
+    cn = prototype_net()
+    j, w_out = cn.j_data.copy(), cn.w_out.copy()
+    tr = Trainer(cn, reservoir(TrainConfig(epochs=4, readout="softmax", eta_out=0.05)))
+    hist = tr.fit(data)
+    assert "q_dyn" not in hist[0] and "q_dyn" not in hist[1]
+    np.testing.assert_array_equal(cn.j_data, j)
+    assert not np.array_equal(cn.w_out, w_out) and hist[-1]["train_accuracy"] > 0.8
+
+
 def test_random_features_are_one_step_from_neutral():
     data = prototype_task()
     cn = prototype_net()

@@ -296,12 +296,15 @@ class Trainer:
         features = None  # inference states, frozen during the softmax stage
         n_eval = c.eval_samples if 0 < c.eval_samples < len(x_train) else len(x_train)
         eval_idx = np.sort(np.random.default_rng([c.seed, 1]).choice(len(x_train), n_eval, replace=False))
+        # the first stage of a softmax readout that learns nothing inside (the reservoir and
+        # random-features baselines) changes no weight: its epochs skip the relaxations
+        frozen = c.readout == "softmax" and not any((c.eta_j, c.eta_in, c.eta_back, c.decay_j, c.decay_in))
         while self.epoch < total:
             e = self.epoch
             order = np.random.default_rng([c.seed, e]).permutation(len(x_train))
             softmax_stage = c.readout == "softmax" and e >= c.epochs // 2
             stats = []
-            batches = [] if softmax_stage else range(0, len(order), c.batch_size)
+            batches = [] if softmax_stage or frozen else range(0, len(order), c.batch_size)
             for k, start in enumerate(tqdm(batches, desc=f"epoch {e + 1}/{total}", disable=not progress, leave=False)):
                 idx = order[start:start + c.batch_size]
                 stats.append(self.train_batch(x_train[idx], y01[idx], y_pm[idx], key=(e, k),
