@@ -184,23 +184,12 @@ class Trainer:
         s = np.zeros(b.shape, dtype=np.int8)
         for _ in range(self.warmup):
             h = local_fields(self.cn, s, b)
-            s = np.where(h > 0, 1, np.where(h < 0, -1, np.where(s == 0, 0, 1))).astype(np.int8)
+            s = np.where((h == 0) & (s == 0), 0, np.where(h >= 0, 1, -1)).astype(np.int8)
         return s
-
-    def _phases_after_warmup(self, s, b_free, b_sup, key):
-        """Supervised and free phases from the neutral-warmup state ``s`` (what
-        :meth:`phases` returns)."""
-        c = self.config
-        sup = self._relax(s, b_sup, c.max_steps, self._seed(*key, 1))
-        free = sup if c.approximate else self._relax(sup.states, b_free, c.max_steps, self._seed(*key, 2))
-        h = local_fields(self.cn, free.states, b_free)
-        steps = np.stack([sup.steps, free.steps], axis=1)
-        converged = np.stack([sup.converged, free.converged], axis=1)
-        return sup.states, free.states, h, steps, converged
 
     def phases(self, x, y_back, key=(0, 0)):
         """Warmup, supervised and free relaxations of a batch, fused in one kernel
-        (neutral warmup: :meth:`warm`, then the two phases).
+        (neutral warmup: :meth:`warm` first, then the kernel without its warmup).
 
         Returns (s', s*, h, steps [B, 2], converged [B, 2]) where h is the local
         field at s* without supervision (Eq. 83) and column 0 / 1 of steps and
@@ -211,16 +200,15 @@ class Trainer:
         b_sup = b_free
         if y_back is not None and lam_y != 0.0:
             b_sup = np.ascontiguousarray(b_free + external_field(self.cn, y=y_back, lam_y=lam_y))
-        if c.neutral_warmup:
-            return self._phases_after_warmup(self.warm(b_free), b_free, b_sup, key)
         n_batch, n = b_free.shape
-        s = np.zeros((n_batch, n), dtype=np.int8)
+        s = self.warm(b_free) if c.neutral_warmup else np.zeros((n_batch, n), dtype=np.int8)
         s_sup = np.empty_like(s)
         h = np.empty((n_batch, n))
         steps = np.zeros((n_batch, 2), dtype=np.int64)
         converged = np.zeros((n_batch, 2), dtype=bool)
         seeds = np.array([self._seed(*key, k) for k in range(3)], dtype=np.int64)
-        limits = np.array([self.warmup, c.max_steps, -1 if c.approximate else c.max_steps], dtype=np.int64)
+        warmup = 0 if c.neutral_warmup else self.warmup
+        limits = np.array([warmup, c.max_steps, -1 if c.approximate else c.max_steps], dtype=np.int64)
         kernels.relax_phases(MODES[c.mode], c.p, seeds, limits, s, b_free, b_sup, kernel_arrays(self.cn),
                              s_sup, h, steps, converged)
         return s_sup, s, h, steps, converged
