@@ -7,44 +7,72 @@ column (CSC: ``indptr`` over the pre-neurons j, ``indices`` the post-neurons i,
 A, ``k_*`` the fixed ones K (chain lambda_L / lambda_R, frozen projections). Column j
 is the out-neighbour list of neuron j, the order in which the event-driven kernels
 push a flip of s_j to its targets, so one copy of the pattern serves both the
-fields and the pushes. Learning changes ``*_data`` in place, never the pattern.
+fields and the pushes. Learning changes the values in place, never the pattern.
 ``learnable()`` / ``fixed()`` give the usual [post, pre] scipy CSR matrices.
+
+Each map is stored by :class:`neurosim.couplings.CouplingMap` in the layout its
+density calls for (``csc``, or a ``dense`` block for a dense map such as the J of
+a fully connected core), decided here at compile time (``dense_threshold``); the
+CSC arrays above read the same in both layouts (``j_data`` of a dense map is a
+read-only copy: assign to it, or use :meth:`with_couplings`, to change values).
 """
 import hashlib
 import json
-from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.sparse as sp
 
+from .couplings import CouplingMap
+
 INDEX = np.int32
 
+_MAPS = {f"{c}_{part}": (c, part) for c in "jk" for part in ("indptr", "indices", "data")}
 
-@dataclass(eq=False)
+
 class CompiledNetwork:
-    n: int
-    pop_names: tuple
-    pop_offsets: np.ndarray      # int64 [P+1]
-    j_indptr: np.ndarray         # int64 [N+1], over pre-neurons (CSC)
-    j_indices: np.ndarray        # int32 [nnz_J], post-neurons
-    j_data: np.ndarray           # float64 [nnz_J]
-    k_indptr: np.ndarray
-    k_indices: np.ndarray
-    k_data: np.ndarray
-    j_d: np.ndarray              # float64 [N]
-    a_in: np.ndarray             # bool [N]
-    a_back: np.ndarray
-    a_out: np.ndarray
-    w_in: np.ndarray             # float64 [N, D] (D = 0 without input)
-    w_in_mask: np.ndarray        # bool [N, D]: the learnable pattern of W_in
-    w_back: np.ndarray           # float64 [N, C]
-    w_out: np.ndarray            # float64 [C, N]
-    lam_x: float
-    lam_y: float
-    meta: str = "{}"             # JSON: topology name and parameters
+    """The IR (see the module docstring). Constructed by :func:`compile` or
+    :func:`neurosim.load`; every argument below is an attribute."""
 
     ARRAYS = ("pop_offsets", "j_indptr", "j_indices", "j_data", "k_indptr", "k_indices", "k_data",
               "j_d", "a_in", "a_back", "a_out", "w_in", "w_in_mask", "w_back", "w_out")
+    SCALARS = ("n", "pop_names", "lam_x", "lam_y", "meta")
+
+    def __init__(self, n, pop_names, pop_offsets, j_indptr, j_indices, j_data, k_indptr, k_indices, k_data,
+                 j_d, a_in, a_back, a_out, w_in, w_in_mask, w_back, w_out, lam_x, lam_y, meta="{}",
+                 dense_threshold=None, layouts=None):
+        """``pop_offsets`` int64 [P+1]; ``*_indptr`` int64 [N+1] over pre-neurons, ``*_indices``
+        int32 [nnz] post-neurons, ``*_data`` float [nnz]; ``j_d`` [N]; masks bool [N];
+        ``w_in`` [N, D] with its learnable pattern ``w_in_mask``; ``w_back`` [N, C];
+        ``w_out`` [C, N]; ``meta`` JSON (topology name and parameters). ``dense_threshold``
+        (density at which a map is stored dense) or ``layouts`` ({"j": "csc" | "dense",
+        "k": ...}) choose the storage; neither changes a result."""
+        self.n, self.pop_names, self.pop_offsets = n, pop_names, pop_offsets
+        layouts = layouts or {}
+        self.j = CouplingMap(n, j_indptr, j_indices, j_data, dense_threshold, layouts.get("j"))
+        self.k = CouplingMap(n, k_indptr, k_indices, k_data, dense_threshold, layouts.get("k"))
+        self.j_d, self.a_in, self.a_back, self.a_out = j_d, a_in, a_back, a_out
+        self.w_in, self.w_in_mask, self.w_back, self.w_out = w_in, w_in_mask, w_back, w_out
+        self.lam_x, self.lam_y, self.meta = lam_x, lam_y, meta
+
+    def __getattr__(self, name):
+        if name in _MAPS and _MAPS[name][0] in self.__dict__:  # (absent while unpickling)
+            m, part = _MAPS[name]
+            return getattr(self.__dict__[m], part)
+        raise AttributeError(f"'CompiledNetwork' object has no attribute {name!r}")
+
+    def __setattr__(self, name, value):
+        if name in _MAPS:
+            m, part = _MAPS[name]
+            if part != "data":
+                raise AttributeError(f"{name} is the fixed pattern of the IR; build a new network to change it")
+            getattr(self, m).data = value
+            return
+        object.__setattr__(self, name, value)
+
+    @property
+    def layouts(self):
+        """{"j": layout, "k": layout}: how each coupling map is stored."""
+        return {"j": self.j.layout, "k": self.k.layout}
 
     @property
     def input_dim(self):
@@ -73,7 +101,7 @@ class CompiledNetwork:
         out = self.copy()
         for prefix, M in (("j", learnable), ("k", fixed)):
             if M is not None:
-                getattr(out, prefix + "_data")[:] = _values_at(out, prefix, M)
+                getattr(out, prefix).data = _values_at(out, prefix, M)
         for name, arr in (("j_d", j_d), ("w_in", w_in), ("w_back", w_back), ("w_out", w_out)):
             if arr is not None:
                 new = np.array(arr, dtype=np.float64)
@@ -105,9 +133,9 @@ class CompiledNetwork:
         return h.hexdigest()
 
     def copy(self):
-        kw = {f.name: getattr(self, f.name) for f in fields(self)}
-        kw.update({name: getattr(self, name).copy() for name in self.ARRAYS})
-        return CompiledNetwork(**kw)
+        kw = {name: getattr(self, name) for name in self.SCALARS}
+        kw.update({name: np.array(getattr(self, name)) for name in self.ARRAYS})
+        return CompiledNetwork(**kw, layouts=self.layouts)
 
 
 def _to_csr(indptr, indices, data, n):
@@ -152,9 +180,11 @@ def _assemble(network, learnable):
     return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data.astype(np.float64)
 
 
-def compile(network):
+def compile(network, dense_threshold=None):
     """Network -> CompiledNetwork (the IR). Validates what only the whole network
-    can tell: at least one population, consistent W_in / W_back / W_out shapes."""
+    can tell: at least one population, consistent W_in / W_back / W_out shapes.
+    ``dense_threshold`` (default ``neurosim.couplings.DENSE_THRESHOLD``): the
+    density nnz / N**2 from which a coupling map is stored as a dense block."""
     from .network import Network
     if not isinstance(network, Network):
         raise TypeError(f"network must be a neurosim.Network, got {type(network).__name__}")
@@ -190,4 +220,5 @@ def compile(network):
         lam_x=float(network.lam_x),
         lam_y=float(network.lam_y),
         meta=json.dumps(network.meta, sort_keys=True, default=str),
+        dense_threshold=dense_threshold,
     )

@@ -5,10 +5,11 @@ MNIST is read from the usual data directory (``--data-dir``, else $NEUROSIM_DATA
 else ~/.cache/neurosim) and verified against its published SHA-256 first. The
 construction is documented in ``neurosim/datasets/entangled.py``.
 
-    NEUROSIM_DATA=../shared/data python scripts/make_entangled_mnist.py          # rewrite the shipped file
+    NEUROSIM_DATA=../shared/data python scripts/make_entangled_mnist.py          # rewrite the shipped files
     NEUROSIM_DATA=../shared/data python scripts/make_entangled_mnist.py --check  # compare only
 
-Exit status 1 when the result differs from the hashes recorded in entangled.HASHES.
+Both variants (``text``: centred, ``code``: the authors' uncentred construction)
+are built. Exit status 1 when a result differs from entangled.VARIANT_HASHES.
 """
 
 from __future__ import annotations
@@ -30,30 +31,32 @@ except ImportError:  # running from a source checkout without installing
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="directory holding mnist.npz or mnist/ idx files")
-    parser.add_argument("--out", type=Path, default=None, help="output file (default: the shipped one)")
-    parser.add_argument("--check", action="store_true", help="build in a temporary file; do not overwrite")
+    parser.add_argument("--out-dir", type=Path, default=None, help="output folder (default: the shipped files)")
+    parser.add_argument("--check", action="store_true", help="build in a temporary folder; do not overwrite")
     args = parser.parse_args(argv)
 
     raw = mnist_arrays("mnist", args.data_dir)
-    x_train, x_test = entangled.entangle(raw["x_train"], raw["x_test"])
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / entangled.FILE_NAME if args.check else (args.out or entangled.embedded_path())
-        hashes = entangled.save_entangled(out, x_train, raw["y_train"], x_test, raw["y_test"])
-        size = out.stat().st_size
-        reloaded = entangled.load_entangled_mnist(out, hashes=hashes)  # round trip through the packed file
-
-    print(f"file: {'(temporary, --check)' if args.check else out}  size: {size} bytes")
-    print(f"seed: {entangled.SEED}  dim: {entangled.DIM}  train: {x_train.shape}  test: {x_test.shape}")
-    print("train class counts:", np.bincount(reloaded.y_train, minlength=10).tolist())
-    print("fraction of +1 bits: train %.4f  test %.4f" % ((x_train > 0).mean(), (x_test > 0).mean()))
     ok = True
-    for key, h in hashes.items():
-        recorded = entangled.HASHES.get(key, "")
-        status = "ok" if h == recorded else ("not recorded" if not recorded else "MISMATCH")
-        ok &= h == recorded
-        print(f"  {key:8s} {h}  {status}")
+    for variant in entangled.VARIANTS:
+        x_train, x_test = entangled.entangle(raw["x_train"], raw["x_test"], variant=variant)
+        with tempfile.TemporaryDirectory() as tmp:
+            name = entangled.FILE_NAMES[variant]
+            out = (Path(tmp) / name if args.check else args.out_dir / name if args.out_dir
+                   else entangled.embedded_path(variant))
+            hashes = entangled.save_entangled(out, x_train, raw["y_train"], x_test, raw["y_test"])
+            size = out.stat().st_size
+            reloaded = entangled.load_entangled_mnist(out, hashes=hashes)  # round trip through the packed file
+        print(f"[{variant}] file: {'(temporary, --check)' if args.check else out}  size: {size} bytes")
+        print(f"seed: {entangled.SEED}  dim: {entangled.DIM}  train: {x_train.shape}  test: {x_test.shape}")
+        print("train class counts:", np.bincount(reloaded.y_train, minlength=10).tolist())
+        print("fraction of +1 bits: train %.4f  test %.4f" % ((x_train > 0).mean(), (x_test > 0).mean()))
+        for key, h in hashes.items():
+            recorded = entangled.VARIANT_HASHES[variant].get(key, "")
+            status = "ok" if h == recorded else ("not recorded" if not recorded else "MISMATCH")
+            ok &= h == recorded
+            print(f"  {key:8s} {h}  {status}")
     if not ok:
-        print("hashes differ from entangled.HASHES; update them only if the construction changed on purpose.")
+        print("hashes differ from entangled.VARIANT_HASHES; update them only if the construction changed on purpose.")
     return 0 if ok else 1
 
 

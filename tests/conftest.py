@@ -63,6 +63,15 @@ def case(request):
     return request.param, ns.compile(ALL_CASES[request.param]())
 
 
+@pytest.fixture(params=[(name, layout) for name in sorted(ALL_CASES) for layout in ("csc", "dense")],
+                ids=lambda v: f"{v[0]}-{v[1]}")
+def stored_case(request):
+    """(name, compiled network) for every case, with every coupling map stored
+    in one layout: CSC, or dense blocks (neurosim.couplings)."""
+    name, layout = request.param
+    return name, ns.compile(ALL_CASES[name](), dense_threshold=0.0 if layout == "dense" else 2.0)
+
+
 @pytest.fixture(scope="module")
 def pkg():
     """The experiments package (experiments/), loaded by path."""

@@ -2,15 +2,15 @@
 independently of the engine: dense matrices, fields recomputed from scratch.
 
     h(t) = (A*J + K + diag(J_D)) s(t-1) + a_in lam_x W_in x + a_back lam_y W_back y
-    s(t) = sgn(h(t)),  sgn(0) := +1
+    s(t) = sgn(h(t)),  sgn(0) := +1 (tie "plus") or 0 (tie "zero")
 """
 import numpy as np
 
 from neurosim.rng import GATE, sweep_order, uniform_array
 
 
-def sgn(v):
-    return np.where(v >= 0, 1, -1).astype(np.int8)
+def sgn(v, tie="plus"):
+    return np.where(v > 0, 1, np.where(v < 0, -1, 1 if tie == "plus" else 0)).astype(np.int8)
 
 
 def dense_couplings(cn):
@@ -34,7 +34,7 @@ def field(cn, x=None, y=None, lam_x=None, lam_y=None):
     return b
 
 
-def trajectory(M, b, s0, mode, max_steps, p=1.0, seed=0, sample=0):
+def trajectory(M, b, s0, mode, max_steps, p=1.0, seed=0, sample=0, tie="plus"):
     """States s(0..T) of one sample until a fixed point or max_steps steps."""
     s = np.array(s0, dtype=np.int8)
     traj = [s.copy()]
@@ -43,13 +43,13 @@ def trajectory(M, b, s0, mode, max_steps, p=1.0, seed=0, sample=0):
         if mode == "async":
             changed = False
             for i in sweep_order(seed, t, sample, n):
-                v = 1 if M[i] @ s + b[i] >= 0 else -1
+                v = sgn(M[i] @ s + b[i], tie)
                 changed |= v != s[i]
                 s[i] = v
             if not changed:
                 break
         else:
-            new = sgn(M @ s + b)
+            new = sgn(M @ s + b, tie)
             if np.array_equal(new, s):
                 break
             if mode == "prob":

@@ -24,36 +24,38 @@ def inputs(cn, batch, seed):
     return x, y, s0
 
 
+@pytest.mark.parametrize("tie", ["plus", "zero"])
 @pytest.mark.parametrize("mode,p", MODES)
-def test_engine_equals_reference(case, mode, p):
-    name, cn = case
+def test_engine_equals_reference(stored_case, mode, p, tie):
+    name, cn = stored_case
     x, y, s0 = inputs(cn, 4, seed=5)
-    res = ns.relax(cn, x=x, y=y, s0=s0, mode=mode, p=p, max_steps=40, seed=9, record=True)
+    res = ns.relax(cn, x=x, y=y, s0=s0, mode=mode, p=p, max_steps=40, seed=9, record=True, tie=tie)
     M = dense_couplings(cn)
     for b in range(4):
         bf = field(cn, None if x is None else x[b], None if y is None else y[b])
-        ref = trajectory(M, bf, s0[b], mode, 40, p=p, seed=9, sample=b)
+        ref = trajectory(M, bf, s0[b], mode, 40, p=p, seed=9, sample=b, tie=tie)
         T = ref.shape[0]
         assert res.steps[b] == T - 1, (name, mode, b)
         np.testing.assert_array_equal(res.trajectory[b, :T], ref)
         np.testing.assert_array_equal(res.states[b], ref[-1])
-        assert res.converged[b] == np.array_equal(sgn(M @ ref[-1] + bf), ref[-1])
+        assert res.converged[b] == np.array_equal(sgn(M @ ref[-1] + bf, tie), ref[-1])
 
 
+@pytest.mark.parametrize("tie", ["plus", "zero"])
 @pytest.mark.parametrize("mode,p", MODES)
-def test_neutral_start_equals_reference(case, mode, p):
-    """A batch that starts all neutral (sync / prob take their first step for a
-    chunk of samples at once): trajectories, steps and flips equal the reference,
-    for uneven chunks (B = 5) and with max_steps = 1."""
-    name, cn = case
+def test_neutral_start_equals_reference(stored_case, mode, p, tie):
+    """A batch that starts all neutral (sync / prob take their first step for the
+    whole batch before the kernels): trajectories, steps and flips equal the
+    reference, for B = 5 and with max_steps = 1."""
+    name, cn = stored_case
     x, y, _ = inputs(cn, 5, seed=6)
     zero = np.zeros(cn.n, dtype=np.int8)
     M = dense_couplings(cn)
     for max_steps in (1, 40):
-        res = ns.relax(cn, x=x, y=y, mode=mode, p=p, max_steps=max_steps, seed=4, record=True)
+        res = ns.relax(cn, x=x, y=y, mode=mode, p=p, max_steps=max_steps, seed=4, record=True, tie=tie)
         for b in range(res.states.shape[0]):  # 1 when the network has neither input nor target
             bf = field(cn, None if x is None else x[b], None if y is None else y[b])
-            ref = trajectory(M, bf, zero, mode, max_steps, p=p, seed=4, sample=b)
+            ref = trajectory(M, bf, zero, mode, max_steps, p=p, seed=4, sample=b, tie=tie)
             T = ref.shape[0]
             assert res.steps[b] == T - 1, (name, mode, b)
             np.testing.assert_array_equal(res.trajectory[b, :T], ref)
@@ -83,7 +85,7 @@ def test_fixed_points_satisfy_margin_condition(case, mode):
     np.testing.assert_array_equal(ok.all(axis=1), res.converged)
 
 
-def test_ties_resolve_to_plus_one():
+def test_ties_resolve_to_plus_one_or_zero():
     from conftest import tie_network
     cn = ns.compile(tie_network())
     s = -np.ones((1, 6), dtype=np.int8)
@@ -91,6 +93,34 @@ def test_ties_resolve_to_plus_one():
     assert (h == 0).sum() >= 2  # the case really has exact ties
     res = ns.relax(cn, x=np.zeros(2), s0=s, max_steps=1)
     np.testing.assert_array_equal(res.states[0], np.where(h[0] >= 0, 1, -1))
+    res = ns.relax(cn, x=np.zeros(2), s0=s, max_steps=1, tie="zero")
+    np.testing.assert_array_equal(res.states[0], np.sign(h[0]))
+    assert (res.states == 0).sum() >= 2
+    with pytest.raises(ValueError, match="tie must be one of"):
+        ns.relax(cn, x=np.zeros(2), tie="minus")
+
+
+@pytest.mark.parametrize("mode,p", MODES)
+def test_tie_zero_keeps_zero_fields_neutral_in_every_mode(mode, p):
+    """The tie case from the neutral start and from +-1 states: under tie "zero"
+    neurons with an exactly-zero field become (or stay) 0 in every mode, as in
+    the reference; "plus" never produces a 0 after an update."""
+    from conftest import tie_network
+    cn = ns.compile(tie_network())
+    M = dense_couplings(cn)
+    x = np.array([[0.0, 0.0], [1.0, -1.0], [1.0, 1.0], [0.0, 1.0]])
+    zeros = 0
+    for s0 in (np.zeros((4, 6), dtype=np.int8), np.tile(np.array([1, -1, 1, -1, 1, -1], np.int8), (4, 1))):
+        for tie in ("plus", "zero"):
+            res = ns.relax(cn, x=x, s0=s0, mode=mode, p=p, max_steps=20, seed=3, tie=tie, record=True)
+            for b in range(4):
+                ref = trajectory(M, field(cn, x[b]), s0[b], mode, 20, p=p, seed=3, sample=b, tie=tie)
+                np.testing.assert_array_equal(res.trajectory[b, :ref.shape[0]], ref)
+            if tie == "zero":
+                zeros += int((res.states == 0).sum())
+            elif p > 0:
+                assert not ((res.states == 0) & (res.trajectory[:, 1:] != 0).any(axis=1)).any()
+    assert zeros > 0 or p == 0.0
 
 
 def test_exhaustive_fixed_points_equal_sync_identity():

@@ -1,4 +1,4 @@
 """The numba reference engine."""
-from .relax import RelaxResult, is_fixed_point, local_fields, relax
+from .relax import PhasesResult, RelaxResult, is_fixed_point, local_fields, relax, relax_phases, sign
 
-__all__ = ["RelaxResult", "relax", "local_fields", "is_fixed_point"]
+__all__ = ["RelaxResult", "PhasesResult", "relax", "relax_phases", "local_fields", "is_fixed_point", "sign"]

@@ -9,6 +9,8 @@ from ..validate import check_finite, check_nonneg_int, check_unit
 from . import kernels
 
 MODES = {"sync": kernels.SYNC, "prob": kernels.PROB, "async": kernels.ASYNC}
+BLOCK_VALUES = 1 << 22  # fields of at most this many (sample, neuron) pairs at once (32 MiB)
+
 
 
 @dataclass
@@ -36,8 +38,35 @@ class RelaxResult:
 
 
 def kernel_arrays(cn):
-    """The IR arrays the kernels read, as one tuple (see kernels.relax_one)."""
-    return (cn.j_d, cn.j_indptr, cn.j_indices, cn.j_data, cn.k_indptr, cn.k_indices, cn.k_data)
+    """The IR arrays the kernels read, as one tuple: (J_D, J map, K map), each map
+    as (indptr, indices, data, block) (see kernels)."""
+    return (cn.j_d, *cn.j.kernel_arrays(), *cn.k.kernel_arrays())
+
+
+def check_tie(tie):
+    """The tie rule's kernel code: "plus" (sgn(0) = +1) or "zero" (sgn(0) = 0)."""
+    if tie not in kernels.TIES:
+        raise ValueError(f"tie must be one of {tuple(kernels.TIES)}, got {tie!r}")
+    return kernels.TIES[tie]
+
+
+def recurrent_fields(cn, s, out=None):
+    """(J + K) s [B, N] for int8 states s [B, N]: one BLAS product per dense map,
+    the samples-innermost CSC kernel per sparse one."""
+    out = np.zeros(s.shape) if out is None else out
+    out[...] = 0.0
+    dense = None
+    for m in (cn.j, cn.k):
+        if m.layout == "dense":
+            dense = s.astype(m.block.dtype) if dense is None else dense
+            out += dense @ m.block
+        elif m.indices.size:
+            kernels.sparse_fields(s, m.indptr, m.indices, m.data, out)
+    return out
+
+
+def _neutral(s):
+    return not s.any()
 
 
 def check_out(out, n):
@@ -80,20 +109,23 @@ def initial_states(s0, n, batch, out=None):
 
 
 def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=None,
-          max_steps=100, seed=0, record=False, field=None, out=None):
+          max_steps=100, seed=0, record=False, field=None, out=None, tie="plus"):
     """Relax the network from ``s0`` under input ``x`` [B, D] and target ``y`` [B, C].
 
     mode: ``"sync"`` (every neuron from s(t-1)), ``"prob"`` (each neuron updates
     with probability ``p``) or ``"async"`` (event-driven sweeps in a random order).
-    ``field`` [B, N] replaces the field computed from x and y. Random draws are
-    keyed by (seed, step, sample, neuron): the same call gives the same result for
-    any number of threads. ``out`` (int8 [B, N], C-ordered) receives the end states
-    instead of a new array; ``out=s0`` relaxes in place, without a copy of the batch.
+    tie: ``"plus"`` (sgn(0) = +1) or ``"zero"`` (sgn(0) = 0: a neuron whose field
+    is exactly 0 becomes neutral). ``field`` [B, N] replaces the field computed
+    from x and y. Random draws are keyed by (seed, step, sample, neuron): the same
+    call gives the same result for any number of threads. ``out`` (int8 [B, N],
+    C-ordered) receives the end states instead of a new array; ``out=s0`` relaxes
+    in place, without a copy of the batch.
     """
     if not isinstance(cn, CompiledNetwork):
         raise TypeError(f"cn must be a CompiledNetwork (use neurosim.compile), got {type(cn).__name__}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
+    tie_code = check_tie(tie)
     p = check_unit("p", p)
     max_steps = check_nonneg_int("max_steps", max_steps)
     seed = check_nonneg_int("seed", seed)
@@ -111,26 +143,94 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
     if b.shape[0] not in (1, n_batch):
         raise ValueError(f"the field has batch {b.shape[0]} but s0 has batch {n_batch}")
     s = initial_states(s0, cn.n, n_batch, out)
+    b = np.ascontiguousarray(b)
     steps = np.zeros(n_batch, dtype=np.int64)
     converged = np.zeros(n_batch, dtype=bool)
     flips = np.zeros(n_batch, dtype=np.int64)
     traj = np.zeros((n_batch, max_steps + 1 if record else 0, cn.n), dtype=np.int8)
-    kernels.relax_batch(MODES[mode], p, seed, max_steps, s, np.ascontiguousarray(b), kernel_arrays(cn),
-                        steps, converged, flips, traj)
+    net = kernel_arrays(cn)
+    block = max(1, BLOCK_VALUES // max(cn.n, 1))
+    for lo in range(0, n_batch, block):  # the fields of one block of samples at a time
+        hi = min(lo + block, n_batch)
+        sb, bb = s[lo:hi], b[lo:hi] if b.shape[0] > 1 else b
+        t0 = 0
+        if mode != "async" and max_steps > 0 and _neutral(sb):
+            changed = np.zeros(hi - lo, dtype=np.int64)
+            kernels.first_step(MODES[mode], p, seed, tie_code, lo, sb, bb, changed)
+            t0 = 1
+        rec = recurrent_fields(cn, sb)
+        kernels.relax_batch(MODES[mode], p, seed, tie_code, max_steps, t0, lo, sb, bb, rec, net,
+                            steps[lo:hi], converged[lo:hi], flips[lo:hi], traj[lo:hi])
+        if t0:
+            flips[lo:hi] += changed
     trajectory = traj[:, : int(steps.max()) + 1] if record else None
     return RelaxResult(s, steps, converged, flips, trajectory)
 
 
+@dataclass
+class PhasesResult:
+    """What :func:`relax_phases` returns: ``ends`` [P, B, N] (int8) the state at the
+    end of each phase, ``steps`` / ``converged`` [B, P] per phase, and
+    ``recurrent`` [B, N] = (J + K) s at the end (the carried field)."""
+
+    ends: np.ndarray
+    steps: np.ndarray
+    converged: np.ndarray
+    recurrent: np.ndarray
+
+
+def relax_phases(cn, fields, max_steps, mode="sync", p=1.0, seeds=None, tie="plus"):
+    """Consecutive relaxations of one batch from the neutral state, the recurrent
+    field carried from phase to phase: phase k runs under ``fields[k]`` [B, N] for
+    at most ``max_steps[k]`` steps with draws keyed by ``seeds[k]`` (default 0),
+    exactly as ``relax(cn, s0=<end of phase k-1>, field=fields[k], ...)`` would.
+    (Algorithm 1 is such a sequence: warmup, supervised and free phases.) Phases
+    with 0 steps before the first one with steps are skipped (steps 0, not
+    converged). Returns a :class:`PhasesResult`."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
+    tie_code = check_tie(tie)
+    p = check_unit("p", p)
+    limits = np.array([check_nonneg_int("max_steps", int(m)) for m in max_steps], dtype=np.int64)
+    seeds = np.zeros(limits.size, dtype=np.int64) if seeds is None else np.array(
+        [check_nonneg_int("seeds", int(v)) for v in seeds], dtype=np.int64)
+    f = np.ascontiguousarray(np.asarray(fields, dtype=np.float64))
+    if f.ndim != 3 or f.shape[0] != limits.size or f.shape[2] != cn.n or seeds.size != limits.size:
+        raise ValueError(f"fields must have shape [P, B, {cn.n}] with P = len(max_steps) = len(seeds) "
+                         f"= {limits.size}, got {np.shape(f)} and {seeds.size} seeds")
+    check_finite("fields", f)
+    n_phases, n_batch, n = f.shape
+    s = np.zeros((n_batch, n), dtype=np.int8)
+    first = int(np.argmax(limits > 0)) if limits.any() else n_phases
+    t0 = 0
+    if first < n_phases and mode != "async":
+        kernels.first_step(MODES[mode], p, int(seeds[first]), tie_code, 0, s, f[first], np.zeros(n_batch, np.int64))
+        t0 = 1
+    rec = recurrent_fields(cn, s)
+    ends = np.empty((n_phases, n_batch, n), dtype=np.int8)
+    steps = np.zeros((n_batch, n_phases), dtype=np.int64)
+    converged = np.zeros((n_batch, n_phases), dtype=bool)
+    kernels.relax_phases(MODES[mode], p, tie_code, seeds, limits, min(first, n_phases - 1), t0, s, f, rec,
+                         kernel_arrays(cn), ends, steps, converged)
+    return PhasesResult(ends, steps, converged, rec)
+
+
 def local_fields(cn, s, field=None):
     """h [B, N] = (J + K + diag(J_D)) s + b, computed from scratch."""
-    s = np.ascontiguousarray(np.atleast_2d(s))
-    b = np.zeros((1, cn.n)) if field is None else np.ascontiguousarray(np.atleast_2d(field), dtype=np.float64)
-    out = np.empty(s.shape, dtype=np.float64)
-    kernels.fields_batch(s, b, kernel_arrays(cn), out)
-    return out
+    s = np.ascontiguousarray(np.atleast_2d(s), dtype=np.int8)
+    h = recurrent_fields(cn, s)
+    h += cn.j_d * s
+    if field is not None:
+        h += np.atleast_2d(np.asarray(field, dtype=np.float64))
+    return h
 
 
-def is_fixed_point(cn, s, field=None):
-    """[B] bool: sgn(h_i) == s_i for every i, with sgn(0) := +1."""
+def sign(h, tie="plus"):
+    """sgn with the tie rule (int8): +1 above 0, -1 below, +1 ("plus") or 0 ("zero") at 0."""
+    return np.where(h > 0, 1, np.where(h < 0, -1, check_tie(tie))).astype(np.int8)
+
+
+def is_fixed_point(cn, s, field=None, tie="plus"):
+    """[B] bool: sgn(h_i) == s_i for every i, under the tie rule ``tie``."""
     h = local_fields(cn, s, field)
-    return np.all(np.where(h >= 0, 1, -1) == np.atleast_2d(s), axis=1)
+    return np.all(sign(h, tie) == np.atleast_2d(s), axis=1)
