@@ -154,11 +154,16 @@ class Network:
             mask = W != 0
         self.w_in, self.w_in_mask = W, mask
 
-    def set_back(self, n_classes, prototypes=None):
-        """W_back [N, C]: fixed class prototypes, random +-1 (or the given array)."""
+    def set_back(self, n_classes, prototypes=None, kind="prototypes"):
+        """W_back [N, C]: fixed class prototypes, random +-1 (``kind="prototypes"``),
+        Gaussian N(0, 1/C) (``kind="gaussian"``, the authors' code) or the given array."""
         c = check_positive_int("n_classes", n_classes)
-        if prototypes is None:
+        if prototypes is None and kind == "gaussian":
+            W = self.rng().normal(0.0, 1.0 / np.sqrt(c), size=(self.n, c))
+        elif prototypes is None and kind == "prototypes":
             W = self.rng().choice(np.array([-1.0, 1.0]), size=(self.n, c))
+        elif prototypes is None:
+            raise ValueError(f"kind must be 'prototypes' or 'gaussian', got {kind!r}")
         else:
             W = np.array(prototypes, dtype=np.float64)
             if W.shape != (self.n, c):

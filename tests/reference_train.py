@@ -16,9 +16,12 @@ One mini-batch (what ``Trainer.train_batch`` does):
     W_in += eta_in / B sum_mu (g s*)_i x_k    on the W_in pattern, a_in rows (Eq. 85)
     W_out += eta_out / B sum_mu gate_c y_c (a_out s*)_j, gate = 1(y l <= kappa_out)  (Eqs. 86-87)
 
-With ``config.scale_eta`` every eta above is eta sqrt(B / k), k the mean fan-in of
+With ``eta_units="fan-in"`` every eta above is eta sqrt(B / k), k the mean fan-in of
 its map: stored J entries per row that has any, W_in pattern entries per a_in row
 that has any, the number of a_out neurons, the number of classes (W_back).
+This is the ``text`` protocol (sgn(0) = +1, warmup before the supervised budget,
+0/1 one-hot supervision, threshold kappa, evaluation at the end of an epoch);
+``tests/reference_code_train.py`` transcribes the ``code`` protocol.
 
 A relaxation step (sync): every neuron takes sgn of its field at s(t-1), sgn(0) = +1.
 A sample stops at the first step t at which no neuron wants to change (t steps
@@ -155,7 +158,7 @@ def batch_rates(net, config, n_batch):
     """eta of J, W_in, W_out, W_back for a batch of ``n_batch`` samples."""
     c = config
     etas = {"j": c.eta_j, "in": c.eta_in, "out": c.eta_out, "back": c.eta_back}
-    if not c.scale_eta:
+    if c.eta_units == "batch-mean":
         return etas
     per_row = np.diff(net.J.indptr)
     in_rows = (net.w_in_mask & net.a_in[:, None]).sum(axis=1)[net.a_in]
@@ -171,7 +174,9 @@ def numpy_train_batch(net, x, y_back, y_out, config, seeds, readout=True):
     x [B, D], y_back [B, C] (0/1 one-hot) or None, y_out [B, C] +-1 or None,
     ``seeds`` the three phase seeds (see :func:`phase_seeds`). Returns a dict
     with s', s*, h, the gate, steps and converged (for comparisons)."""
-    c = config
+    c = config.validated()
+    assert (c.tie, c.warmup_in_budget, c.supervision_delay, c.label_encoding, c.gate_threshold) == (
+        "plus", False, 0, "onehot", "kappa"), "the text protocol only"
     x = np.asarray(x, dtype=np.float64)
     y_back = None if y_back is None else np.asarray(y_back, dtype=np.float64)
     s_sup, s, b_free, M, steps, converged = phases(net, x, y_back, c, seeds)

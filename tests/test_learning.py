@@ -174,17 +174,22 @@ def test_approximate_scheme_uses_supervised_state():
     assert stats["q_dyn"] == 1.0
 
 
-def test_scaled_rates_are_relative_to_the_fan_in():
-    """scale_eta: eta sqrt(B / k) per map, k its mean fan-in (a fully connected
-    core: N - 1 couplings per neuron; W_in: rho_in D weights per row on average)."""
+def test_scaled_rates_are_relative_to_the_fan_in_or_width():
+    """eta_units fan-in: eta sqrt(B / k) per map, k its mean fan-in (a fully
+    connected core: N - 1 couplings per neuron; W_in: rho_in D weights per row on
+    average); width: k = N (the population), D, the a_out count, C."""
     cn = ns.compile(topologies.core(64, rho=1.0, j_d=0.5, seed=0, input_dim=40, rho_in=0.25, n_classes=4))
     cfg = TrainConfig(eta_j=0.01, eta_in=0.02, eta_out=0.03, eta_back=0.04)
     assert Trainer(cn, cfg).rates(16) == {"j": 0.01, "in": 0.02, "out": 0.03, "back": 0.04}
-    tr = Trainer(cn, TrainConfig(eta_j=0.01, eta_in=0.02, eta_out=0.03, eta_back=0.04, scale_eta=True))
+    tr = Trainer(cn, TrainConfig(eta_j=0.01, eta_in=0.02, eta_out=0.03, eta_back=0.04, eta_units="fan-in"))
     r = tr.rates(16)
     k_in = cn.w_in_mask.sum() / 64
     np.testing.assert_allclose([r["j"], r["in"], r["out"], r["back"]],
                                [0.01 * np.sqrt(16 / 63), 0.02 * np.sqrt(16 / k_in), 0.03 * np.sqrt(16 / 64),
+                                0.04 * np.sqrt(16 / 4)])
+    r = Trainer(cn, TrainConfig(eta_j=0.01, eta_in=0.02, eta_out=0.03, eta_back=0.04, eta_units="width")).rates(16)
+    np.testing.assert_allclose([r["j"], r["in"], r["out"], r["back"]],
+                               [0.01 * np.sqrt(16 / 64), 0.02 * np.sqrt(16 / 40), 0.03 * np.sqrt(16 / 64),
                                 0.04 * np.sqrt(16 / 4)])
 
 
@@ -284,36 +289,35 @@ def test_training_never_touches_the_declared_network():
     assert ns.compile(net).content_hash() == before
 
 
-def test_neutral_warmup_carries_the_input_layer_by_layer():
-    """With neutral_warmup a neuron whose field is exactly 0 stays neutral: in a
-    3-layer chain (lam = 1, no J inside or between layers) warmup step t reaches
-    layer t, so after 3 steps every layer copies sgn(W_in x); the engine's
-    sgn(0) = +1 instead sets layers 2 and 3 to +1 at step 1, and J_D keeps them."""
+def test_tie_zero_carries_the_input_layer_by_layer():
+    """Under tie "zero" a neuron whose field is exactly 0 stays neutral: in a
+    3-layer chain (lam = 1, no J inside or between layers) step t reaches layer t,
+    so after 3 steps every layer copies sgn(W_in x); tie "plus" instead sets
+    layers 2 and 3 to +1 at step 1, and J_D keeps them."""
     n = 6
     net = topologies.chain(3, n, rho=0.0, j_d=2.0, lam=1.0, seed=0, lam_x=1.0)
     net.set_input(n, weights=np.vstack([np.eye(n), np.zeros((2 * n, n))]))
     cn = ns.compile(net)
     x = np.array([[1.0, -1, 1, -1, -1, 1]])
-    neutral = Trainer(cn, TrainConfig(neutral_warmup=True))
+    neutral = Trainer(cn, TrainConfig(tie="zero"))
     b = neutral.free_field(x)
-    np.testing.assert_array_equal(neutral.warm(b), [np.tile(x[0], 3)])
-    partial = Trainer(cn, TrainConfig(neutral_warmup=True, warmup=2)).warm(b)
-    np.testing.assert_array_equal(partial, [np.concatenate([x[0], x[0], np.zeros(n)])])  # layer 3 not reached
+    two = ns.relax(cn, field=b, max_steps=2, tie="zero").states
+    np.testing.assert_array_equal(two, [np.concatenate([x[0], x[0], np.zeros(n)])])  # layer 3 not reached
     np.testing.assert_array_equal(neutral.infer(x), [np.tile(x[0], 3)])
     plain = Trainer(cn, TrainConfig()).infer(x)
     np.testing.assert_array_equal(plain, [np.concatenate([x[0], np.ones(2 * n)])])
 
 
-def test_neutral_warmup_changes_nothing_where_the_input_reaches_every_neuron():
-    """On a core with input on every neuron no field is 0 at step 1, so the
-    neutral warmup and the fused kernel give the same phases and inference (sync)."""
+def test_tie_zero_changes_nothing_where_the_input_reaches_every_neuron():
+    """On a core with input on every neuron no field is 0 at step 1, so both tie
+    rules give the same phases and inference (sync)."""
     cn = ns.compile(topologies.core(60, rho=0.3, j_d=0.5, seed=1, input_dim=20, rho_in=0.5, n_classes=3,
                                     lam_x=2.0, lam_y=0.9))
     rng = np.random.default_rng(0)
     x, y = rng.choice([-1.0, 1.0], (8, 20)), np.eye(3)[rng.integers(0, 3, 8)]
     for approximate in (False, True):
         a = Trainer(cn, TrainConfig(approximate=approximate))
-        b = Trainer(cn, TrainConfig(approximate=approximate, neutral_warmup=True))
+        b = Trainer(cn, TrainConfig(approximate=approximate, tie="zero"))
         pa, pb = a.phases(x, y, (0, 1)), b.phases(x, y, (0, 1))
         for k in (0, 1, 3, 4):
             np.testing.assert_array_equal(pa[k], pb[k])

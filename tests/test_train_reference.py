@@ -32,12 +32,25 @@ def chain_net():
     return topologies.chain(2, 60, rho=0.15, j_d=0.5, lam=0.6, seed=1, **COMMON)
 
 
+def dense_core_net():
+    """A fully connected core: J is stored as a dense block (off-diagonal pattern)."""
+    return topologies.core(120, rho=1.0, j_d=0.5, seed=0, **COMMON)
+
+
+def dense_chain_net():
+    """Every map of the chain stored dense, whatever its density (masked blocks)."""
+    return chain_net()
+
+
+dense_chain_net.dense_threshold = 0.0
+
+
 def task():
     return datasets.prototypes(n_classes=4, dim=30, n_train=N_BATCHES * BATCH, n_test=8, flip=0.2, seed=2)
 
 
 def compiled(build):
-    return ns.compile(build())
+    return ns.compile(build(), dense_threshold=getattr(build, "dense_threshold", None))
 
 
 def assert_same_weights(cn, net, what):
@@ -97,9 +110,25 @@ CASES = {
     "chain-sync": (chain_net, dict(mode="sync")),
     "chain-prob": (chain_net, dict(mode="prob", p=0.5, max_steps=15)),
     "chain-prob-approximate": (chain_net, dict(mode="prob", p=0.5, max_steps=15, approximate=True)),
-    "core-sync-scaled": (core_net, dict(mode="sync", scale_eta=True)),
-    "chain-prob-scaled": (chain_net, dict(mode="prob", p=0.5, max_steps=15, scale_eta=True)),
+    "core-sync-scaled": (core_net, dict(mode="sync", eta_units="fan-in")),
+    "chain-prob-scaled": (chain_net, dict(mode="prob", p=0.5, max_steps=15, eta_units="fan-in")),
+    "dense-core-sync": (dense_core_net, dict(mode="sync")),
+    "dense-core-prob-scaled": (dense_core_net, dict(mode="prob", p=0.6, max_steps=15, eta_units="fan-in")),
+    "dense-chain-prob": (dense_chain_net, dict(mode="prob", p=0.5, max_steps=15)),
 }
+
+
+@pytest.mark.parametrize("blas_fraction", [0.0, 2.0], ids=["blas-rule", "row-rule"])
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith("dense")))
+def test_dense_maps_equal_numpy_reference_with_either_rule(name, blas_fraction, monkeypatch):
+    """Dense blocks learn through one BLAS product (then the pattern is restored)
+    or through the gated rows only: both equal the reference (the layout was used)."""
+    from neurosim.learning import rules
+    monkeypatch.setattr(rules, "BLAS_FRACTION", blas_fraction)
+    build, kw = CASES[name]
+    assert compiled(build).layouts["j"] == "dense"
+    seen = run_both(build, dataclasses.replace(BASE, **kw))
+    assert np.abs(seen["end"].j_data - seen["start"].j_data).max() > 0
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -4,7 +4,9 @@ the input / supervision / readout wiring of Eq. 82.
 Common keyword arguments (all optional):
     input_dim   D of W_in [N, D]; ``None`` gives a network without input
     rho_in      density of W_in (entries drawn N(0, 1/(rho_in D)))
-    n_classes   C of W_back [N, C] (random +-1 prototypes) and W_out [C, N]
+    n_classes   C of W_back [N, C] and W_out [C, N]
+    w_back      "prototypes" (random +-1 class prototypes) or "gaussian"
+                (N(0, 1/C), the authors' code)
     lam_x       input strength lambda_x (Eq. 4)
     lam_y       supervision strength lambda_y (Eq. 4; 0 = free phase)
 """
@@ -13,7 +15,8 @@ import numpy as np
 from neurosim.network import Network
 from neurosim.validate import check_nonneg, check_nonneg_int, check_positive_int, check_unit
 
-COMMON = {"input_dim": None, "rho_in": 0.1, "n_classes": None, "lam_x": 1.0, "lam_y": 0.0}
+COMMON = {"input_dim": None, "rho_in": 0.1, "n_classes": None, "lam_x": 1.0, "lam_y": 0.0, "w_back": "prototypes"}
+BACK_KINDS = ("prototypes", "gaussian")
 
 
 def check_common(common):
@@ -28,6 +31,8 @@ def check_common(common):
     out["rho_in"] = check_unit("rho_in", out["rho_in"])
     out["lam_x"] = check_nonneg("lam_x", out["lam_x"])
     out["lam_y"] = check_nonneg("lam_y", out["lam_y"])
+    if out["w_back"] not in BACK_KINDS:
+        raise ValueError(f"w_back must be one of {BACK_KINDS}, got {out['w_back']!r}")
     return out
 
 
@@ -60,7 +65,7 @@ def finish(net, opts, w_in=None):
     elif opts["input_dim"] is not None:
         net.set_input(opts["input_dim"], rho=opts["rho_in"])
     if opts["n_classes"] is not None:
-        net.set_back(opts["n_classes"])
+        net.set_back(opts["n_classes"], kind=opts["w_back"])
         net.set_output(opts["n_classes"])
     return net
 

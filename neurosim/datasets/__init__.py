@@ -45,7 +45,8 @@ _LOADERS: dict[str, Callable] = {
 NAMES = tuple(_LOADERS)
 
 
-def _normalise(name: str) -> str:
+def normalise(name: str) -> str:
+    """The canonical name of a data set (``_`` and upper case accepted)."""
     key = str(name).strip().lower().replace("_", "-")
     if key not in _LOADERS:
         raise ValueError(f"unknown data set {name!r}; known names: {', '.join(NAMES)}")
@@ -58,12 +59,12 @@ def load(name: str, **kwargs):
     Returns a :class:`Dataset`, except ``"hetero-association"`` which returns an
     :class:`Association` (``x``, ``y`` ±1 pattern arrays).
     """
-    return _LOADERS[_normalise(name)](**kwargs)
+    return _LOADERS[normalise(name)](**kwargs)
 
 
 def download(name: str, data_dir=None, **kwargs):
     """Download ``"mnist"`` or ``"fashion-mnist"`` into the data directory; returns the folder written."""
-    key = _normalise(name)
+    key = normalise(name)
     if key in ("mnist", "fashion-mnist"):
         return _download_mnist(key, data_dir, **kwargs)
     if key == "entangled-mnist":

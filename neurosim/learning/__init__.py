@@ -1,4 +1,5 @@
 """Local learning: Algorithm 1 and its variants on the IR arrays."""
-from .trainer import TrainConfig, Trainer, random_features, reservoir
+from .config import PROTOCOLS, TrainConfig, random_features, reservoir
+from .trainer import Trainer
 
-__all__ = ["Trainer", "TrainConfig", "reservoir", "random_features"]
+__all__ = ["Trainer", "TrainConfig", "PROTOCOLS", "reservoir", "random_features"]

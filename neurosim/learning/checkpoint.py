@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from .. import io
+from .config import upgrade
 from .trainer import TrainConfig, Trainer
 
 
@@ -45,5 +46,5 @@ def load_checkpoint(path):
     if not isinstance(run, dict) or "network" not in run or "training" not in run:
         raise io.NeurosimFileError("not a training checkpoint (no network and training items)", path)
     st = run["training"]
-    trainer = Trainer(run["network"], TrainConfig(**st.config), epoch=st.epoch, history=list(st.history))
+    trainer = Trainer(run["network"], TrainConfig(**upgrade(st.config)), epoch=st.epoch, history=list(st.history))
     return trainer, st.info

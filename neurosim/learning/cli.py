@@ -1,46 +1,67 @@
-"""``neurosim train`` and ``neurosim eval``. Defaults are the Table VI
-configuration of the paper as printed (Entangled-MNIST, core module, N = 1600)
-on the sparse core of the main text (rho = 0.01) with Eq. 89's batch average:
-the configuration measured in the README, which runs in under 10 minutes.
-``--rho 1`` (a fully connected core, SM-E) and ``--eta-scale fan-in`` (learning
-rates relative to the coupling scale, ``neurosim.learning.trainer``) select the
-other reading of the paper (README, Decisions)."""
+"""``neurosim train`` and ``neurosim eval``. ``--protocol text | code`` picks the
+reading of Algorithm 1 (``neurosim.learning.config``) and its Table VI
+hyperparameters (``neurosim.learning.presets``); every protocol field and every
+hyperparameter can be overridden by its own flag."""
 import dataclasses
 import json
 import os
 import sys
 import time
 
-TABLE_VI = dict(n=1600, rho=0.01, j_d=0.5, eta_j=0.005, eta_in=0.01, eta_out=0.01, kappa_in=3.0, kappa_out=3.0,
-                lam_x=2.0, lam_y=0.9, epochs=30)
 BASELINES = ("none", "reservoir", "random-features", "mlp")
+PROTOCOL_FLAGS = ("tie", "warmup_in_budget", "supervision_delay", "label_encoding", "gate_threshold", "eta_units",
+                  "evaluate")
+
+
+def _bool(text):
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _kappa_in(text):
+    return "shared" if text == "shared" else float(text)
 
 
 def add_train_args(p):
     from ..cli import add_topology_args
-    add_topology_args(p, n=TABLE_VI["n"], rho=TABLE_VI["rho"], j_d=TABLE_VI["j_d"])
+    from .config import CHOICES, PROTOCOLS
+    add_topology_args(p, n=None, rho=None, j_d=None)
+    p.add_argument("--protocol", choices=tuple(PROTOCOLS), default="text",
+                   help="reading of Algorithm 1: text (the paper as we read it) or code (the authors' code); "
+                        "sets the fields below and the Table VI defaults (README, Protocols)")
+    for name in ("tie", "label_encoding", "gate_threshold", "eta_units", "evaluate"):
+        p.add_argument("--" + name.replace("_", "-"), choices=CHOICES[name], help="default: the protocol's")
+    p.add_argument("--warmup-in-budget", type=_bool, help="true: the warmup steps count in --max-steps "
+                                                          "(default: the protocol's)")
+    p.add_argument("--supervision-delay", type=int, help="supervised steps taken without the W_back field "
+                                                         "(default: the protocol's)")
+    p.add_argument("--w-back", choices=("prototypes", "gaussian"), help="W_back kind (default: the protocol's)")
+    p.add_argument("--data-variant", choices=("text", "code"),
+                   help="Entangled-MNIST construction: text (centred) or code (default: the protocol's)")
     p.add_argument("--dataset", default="entangled-mnist", help="entangled-mnist, mnist, fashion-mnist, prototypes, ...")
     p.add_argument("--data-dir", help="directory with the dataset files (default: $NEUROSIM_DATA, then the user cache)")
     p.add_argument("--train-size", type=int, help="use only the first P training samples")
     p.add_argument("--val-size", type=int, help="use only the first P validation (test-split) samples")
-    p.add_argument("--epochs", type=int, default=TABLE_VI["epochs"])
+    p.add_argument("--epochs", type=int, help="default 30 (Table VI)")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--rho-in", type=float, default=0.1, help="density of W_in")
-    for name in ("lam_x", "lam_y", "eta_j", "eta_in", "eta_out", "kappa_in", "kappa_out"):
-        p.add_argument("--" + name.replace("_", "-"), type=float, default=TABLE_VI[name])
-    p.add_argument("--kappa-j", type=float, help="margin threshold of J (default 0.9 + J_D, Table VI)")
+    p.add_argument("--rho-in", type=float, help="density of W_in (default: the protocol's)")
+    for name in ("lam_x", "lam_y", "eta_j", "eta_in", "eta_out", "kappa_out"):
+        p.add_argument("--" + name.replace("_", "-"), type=float, help="default: Table VI of the protocol")
+    p.add_argument("--kappa-j", type=float, help="margin threshold of J as TrainConfig takes it (default: "
+                                                 "0.9 + J_D under --gate-threshold kappa, 0.9 under kappa+jd, which "
+                                                 "adds J_D itself: Table VI)")
+    p.add_argument("--kappa-in", type=_kappa_in,
+                   help="margin threshold of W_in, or 'shared' for the gate of J (default: the protocol's)")
     p.add_argument("--eta-back", type=float, default=0.0, help="learning rate of W_back (fixed by default)")
-    p.add_argument("--eta-scale", choices=("fan-in", "none"), default="none",
-                   help="fan-in: each eta is relative to the coupling scale, eta sqrt(B / fan-in) (the paper's "
-                        "units); none: Eq. 89 as written, eta / B")
     p.add_argument("--decay-j", type=float, default=0.0)
     p.add_argument("--decay-in", type=float, default=0.0)
     p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync")
     p.add_argument("--p", type=float, default=1.0, help="update probability of mode prob")
-    p.add_argument("--max-steps", type=int, default=5, help="steps per relaxation phase (Table V: 5)")
+    p.add_argument("--max-steps", type=int, help="steps per relaxation phase (Table V: 5)")
     p.add_argument("--warmup", type=int, help="warmup steps (default: the number of layers)")
-    p.add_argument("--neutral-warmup", action="store_true",
-                   help="warmup keeps neutral neurons with a zero field neutral (carries the input layer by layer)")
     p.add_argument("--approximate", action="store_true", help="skip the free phase: s* := s'")
     p.add_argument("--gamma", type=float, help="tanh-smoothed rule (Eq. 91) with this gamma")
     p.add_argument("--variant", choices=("asym", "sym1", "sym2"), default="asym")
@@ -56,24 +77,46 @@ def add_train_args(p):
     p.add_argument("--json", action="store_true")
 
 
+def resolve_defaults(args):
+    """Fill the flags left unset from the protocol's Table VI preset and its data
+    variant (in place); returns ``args``."""
+    from .config import DATA
+    from .presets import TABLE_VI
+    preset = TABLE_VI[args.protocol]
+    for key, value in preset.items():
+        if key != "kappa_j" and getattr(args, key, None) is None:
+            setattr(args, key, "shared" if key == "kappa_in" and value is None else value)
+    if args.data_variant is None:
+        args.data_variant = DATA[args.protocol]
+    return args
+
+
 def config_from_args(args):
     from . import TrainConfig, random_features, reservoir
-    cfg = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, eta_j=args.eta_j, eta_in=args.eta_in,
-        eta_out=args.eta_out, eta_back=args.eta_back,
-        kappa_j=0.9 + args.j_d if args.kappa_j is None else args.kappa_j,
-        kappa_in=args.kappa_in, kappa_out=args.kappa_out, decay_j=args.decay_j, decay_in=args.decay_in,
-        lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p, max_steps=args.max_steps,
-        warmup=args.warmup, approximate=args.approximate, gamma=args.gamma, variant=args.variant,
-        readout=args.readout, seed=args.seed, eval_samples=args.eval_samples, scale_eta=args.eta_scale == "fan-in",
-        neutral_warmup=args.neutral_warmup)
+    resolve_defaults(args)
+    protocol = {name: getattr(args, name) for name in PROTOCOL_FLAGS if getattr(args, name) is not None}
+    from .presets import TABLE_VI
+    cfg = TrainConfig(protocol=args.protocol, **protocol)
+    if args.kappa_j is None:
+        adds_jd = cfg.validated().gate_threshold == "kappa+jd"
+        args.kappa_j = TABLE_VI[args.protocol]["kappa_j"] + (0.0 if adds_jd else args.j_d)
+    cfg = dataclasses.replace(
+        cfg, epochs=args.epochs, batch_size=args.batch_size, eta_j=args.eta_j, eta_in=args.eta_in,
+        eta_out=args.eta_out, eta_back=args.eta_back, kappa_j=args.kappa_j,
+        kappa_in=None if args.kappa_in == "shared" else args.kappa_in, kappa_out=args.kappa_out,
+        decay_j=args.decay_j, decay_in=args.decay_in, lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p,
+        max_steps=args.max_steps, warmup=args.warmup, approximate=args.approximate, gamma=args.gamma,
+        variant=args.variant, readout=args.readout, seed=args.seed, eval_samples=args.eval_samples)
     return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
 
 
-def load_data(name, data_dir=None, train_size=None, val_size=None):
-    """(dataset with the training part, (x_val, y_val)) — validation is the test split."""
+def load_data(name, data_dir=None, train_size=None, val_size=None, variant="text"):
+    """(dataset with the training part, (x_val, y_val)) — validation is the test split.
+    ``variant`` chooses the Entangled-MNIST construction (ignored for other data sets)."""
     from .. import datasets
     kw = {"data_dir": data_dir} if data_dir and name in ("mnist", "fashion-mnist") else {}
+    if datasets.normalise(name) == "entangled-mnist":
+        kw["variant"] = variant
     d = datasets.load(name, **kw)
     if train_size:
         d = dataclasses.replace(d, x_train=d.x_train[:train_size], y_train=d.y_train[:train_size])
@@ -86,9 +129,10 @@ def cmd_train(args):
     from ..cli import build_topology
     from .checkpoint import load_checkpoint
     from .trainer import Trainer
-    data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size)
-    info = {"dataset": args.dataset, "train_size": len(data.x_train), "val_size": len(val[0]),
-            "topology": args.topology, "argv": sys.argv[1:]}
+    resolve_defaults(args)
+    data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size, args.data_variant)
+    info = {"dataset": args.dataset, "data_variant": args.data_variant, "train_size": len(data.x_train),
+            "val_size": len(val[0]), "topology": args.topology, "argv": sys.argv[1:]}
     if args.baseline == "mlp":
         return train_mlp(args, data, val)
     if args.resume:
@@ -98,7 +142,7 @@ def cmd_train(args):
         trainer.config = dataclasses.replace(trainer.config, epochs=args.epochs)
     else:
         net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in,
-                             lam_x=args.lam_x, lam_y=args.lam_y)
+                             lam_x=args.lam_x, lam_y=args.lam_y, w_back=args.w_back)
         trainer = Trainer(ns.compile(net), config_from_args(args))
     return fit_and_report(trainer, data, val, args, info)
 
@@ -135,7 +179,7 @@ def train_mlp(args, data, val):
     import neurosim as ns
     from ..cli import build_topology
     from .mlp import BinaryMLP, matching_width, recurrent_parameters
-    net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in)
+    net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in, w_back=args.w_back)
     n_params = recurrent_parameters(ns.compile(net))
     width = matching_width(n_params, data.dim, data.n_classes)
     t0 = time.perf_counter()
@@ -152,7 +196,7 @@ def cmd_eval(args):
     from .checkpoint import load_checkpoint
     trainer, info = load_checkpoint(args.file)
     name = args.dataset or info.get("dataset", "entangled-mnist")
-    data, val = load_data(name, args.data_dir, None, None)
+    data, val = load_data(name, args.data_dir, None, None, info.get("data_variant", "text"))
     summary = {"file": args.file, "dataset": name, "epochs": trainer.epoch,
                "test_accuracy": trainer.accuracy(*val)}
     if args.train:

@@ -16,6 +16,7 @@ Weight decay w multiplies the old value by (1 - eta w) before the update is adde
 """
 import numba as nb
 import numpy as np
+from scipy.linalg import blas
 
 
 def margin_gate(s, h, kappa, gamma=None):
@@ -55,24 +56,58 @@ def _pattern_update(indptr, indices, data, post_t, pre_t, scale, keep):
             data[q] = data[q] * keep + scale * acc
 
 
+@nb.njit(cache=True, parallel=True)
+def _block_update(block, post_t, pre_t, scale, keep, skip_diagonal):
+    """block[j, i] <- keep block[j, i] + scale sum_mu post_i^mu pre_j^mu on a dense
+    block (row j = the out-weights of j): only the rows i with a nonzero post are
+    visited when keep = 1 (nothing else changes), every i otherwise."""
+    active = np.flatnonzero(_active_rows(post_t)) if keep == 1.0 else np.arange(post_t.shape[0])
+    for j in nb.prange(block.shape[0]):
+        row, pj = block[j], pre_t[j]
+        for i in active:
+            if skip_diagonal and i == j:
+                continue
+            acc = 0.0
+            for mu in range(pj.size):
+                acc += post_t[i, mu] * pj[mu]
+            row[i] = row[i] * keep + scale * acc
+
+
+BLAS_FRACTION = 0.25  # dense maps: one BLAS product once this fraction of the rows is gated (bench/train.py)
+
+
+def _dense_update(m, post_t, pre_t, scale, keep):
+    """Eq. 89 on a dense map: a rank-B BLAS update of the whole block when many
+    rows are gated (then the pattern is restored), else the active rows only."""
+    active = _active_rows(post_t).mean() if keep == 1.0 else 1.0
+    if active >= BLAS_FRACTION:
+        gemm = blas.dgemm if m.block.dtype == np.float64 else blas.sgemm
+        gemm(alpha=scale, a=post_t, b=pre_t, trans_b=True, beta=keep, c=m.block.T, overwrite_c=True)
+        m.restore_pattern()
+    elif active > 0.0:
+        _block_update(m.block, post_t, pre_t, scale, keep, m.kind == "offdiag")
+        if m.kind == "mask":
+            m.restore_pattern()
+
+
 def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
     """J on its pattern, in place: Eq. 89 (``asym``), sym1 or sym2 (SM-E)."""
-    if cn.j_data.size == 0 or (eta == 0.0 and decay == 0.0):
+    if cn.j_indices.size == 0 or (eta == 0.0 and decay == 0.0):
         return
+    if variant not in ("asym", "sym1", "sym2"):
+        raise ValueError(f"variant must be 'asym', 'sym1' or 'sym2', got {variant!r}")
     s = s.astype(np.float64)
     gs = g * s
     keep = 1.0 - eta * decay
     scale = eta / s.shape[0]
     st, gst = np.ascontiguousarray(s.T), np.ascontiguousarray(gs.T)
-    if variant == "asym":
-        _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, st, scale, keep)
-    elif variant == "sym1":
-        _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, gst, scale, keep)
-    elif variant == "sym2":
-        _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, gst, st, scale / 2, keep)
-        _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, st, gst, scale / 2, 1.0)
-    else:
-        raise ValueError(f"variant must be 'asym', 'sym1' or 'sym2', got {variant!r}")
+    terms = {"asym": [(gst, st, scale, keep)], "sym1": [(gst, gst, scale, keep)],
+             "sym2": [(gst, st, scale / 2, keep), (st, gst, scale / 2, 1.0)]}[variant]
+    for post_t, pre_t, sc, kp in terms:
+        if cn.j.layout == "dense":
+            _dense_update(cn.j, post_t, pre_t, sc, kp)
+        else:
+            _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, post_t, pre_t, sc, kp)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -115,7 +150,8 @@ def readout_logits(cn, s):
 
 
 def readout_update(cn, s, y, eta, kappa, decay=0.0):
-    """Perceptron rule on W_out (Eq. 87 averaged over B); y is +-1 one-hot [B, C]."""
+    """Perceptron rule on W_out (Eq. 87 averaged over B); y [B, C] are the targets
+    (+-1 one-hot, or the code protocol's encoded label)."""
     if eta == 0.0 and decay == 0.0:
         return
     gate = (y * readout_logits(cn, s) <= kappa).astype(np.float64)
