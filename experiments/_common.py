@@ -131,10 +131,14 @@ def settings(quick, quick_values, full_values, overrides):
     """The run's parameters: the quick or full defaults, then ``overrides``
     (unknown names are errors, so a typo never runs the default silently)."""
     base = dict(quick_values if quick else full_values)
+    base.setdefault("protocol", "text")  # every learning experiment runs under either reading (--set protocol=code)
     unknown = sorted(set(overrides) - set(base))
     if unknown:
         raise ValueError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(base))}")
     base.update(overrides)
+    from neurosim.learning.config import PROTOCOLS
+    if base["protocol"] not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {tuple(PROTOCOLS)}, got {base['protocol']!r}")
     return base
 
 
@@ -191,38 +195,62 @@ def subset(data, train_size, val_size, seed=0):
     return sub, (data.x_test[:val_size], data.y_test[:val_size])
 
 
-def entangled(train_size, val_size, seed=0):
-    """:func:`subset` of Entangled-MNIST."""
+def eta_units(p, quick):
+    """The step-size units of a run: ``p["eta_units"]`` when set, else the
+    protocol's, except that full runs of the text reading take the coupling
+    scale ("fan-in"; README, Decisions)."""
+    if p.get("eta_units"):
+        return p["eta_units"]
+    return "fan-in" if not quick and p["protocol"] == "text" else None
+
+
+def entangled(train_size, val_size, seed=0, protocol="text"):
+    """:func:`subset` of Entangled-MNIST in the construction of ``protocol``."""
     from neurosim import datasets
-    return subset(datasets.load("entangled-mnist"), train_size, val_size, seed)
+    from neurosim.learning.config import DATA
+    return subset(datasets.load("entangled-mnist", variant=DATA[protocol]), train_size, val_size, seed)
 
 
-def core_trainer(n, j_d, lam_x, lam_y, rho, seed, input_dim=100, n_classes=10, rho_in=0.1, **config):
+def network_kw(protocol):
+    """Topology keywords of ``protocol``'s Table VI network: W_in density, W_back kind."""
+    from neurosim.learning.presets import TABLE_VI
+    return {"rho_in": TABLE_VI[protocol]["rho_in"], "w_back": TABLE_VI[protocol]["w_back"]}
+
+
+def core_trainer(n, j_d, lam_x, lam_y, rho, seed, input_dim=100, n_classes=10, rho_in=None, **config):
     """A core module (Eq. 1), by default on Entangled-MNIST's shape (D = 100,
-    C = 10), and its Trainer; ``config`` holds TrainConfig fields (``seed`` is shared)."""
+    C = 10), and its Trainer; ``config`` holds TrainConfig fields (``seed`` is
+    shared). W_in's density (unless given) and W_back's kind are the protocol's
+    (``neurosim.learning.presets``)."""
     import neurosim as ns
     from neurosim import topologies
     from neurosim.learning import Trainer, TrainConfig
-    net = topologies.core(n, rho=rho, j_d=j_d, seed=seed, input_dim=input_dim, n_classes=n_classes, rho_in=rho_in,
-                          lam_x=lam_x, lam_y=lam_y)
+    kw = network_kw(config.get("protocol", "text"))
+    if rho_in is not None:
+        kw["rho_in"] = rho_in
+    net = topologies.core(n, rho=rho, j_d=j_d, seed=seed, input_dim=input_dim, n_classes=n_classes, lam_x=lam_x,
+                          lam_y=lam_y, **kw)
     return Trainer(ns.compile(net), TrainConfig(seed=seed, **config))
 
 
-def table_vi_config(j_d, epochs, batch_size=16, max_steps=5, **extra):
-    """TrainConfig fields of Table VI (N = 1600 landscape run): eta_J 0.005,
-    eta_in 0.01, eta_out 0.01, kappa_J = 0.9 + J_D, kappa_in = kappa_out = 3."""
-    cfg = dict(epochs=epochs, batch_size=batch_size, eta_j=0.005, eta_in=0.01, eta_out=0.01,
-               kappa_j=0.9 + j_d, kappa_in=3.0, kappa_out=3.0, max_steps=max_steps)
-    cfg.update(extra)
-    return cfg
+def table_vi_config(j_d, epochs, batch_size=16, max_steps=5, protocol="text", **extra):
+    """TrainConfig fields of Table VI (N = 1600 landscape run) in ``protocol``
+    (``neurosim.learning.presets.TABLE_VI``: text as printed, eta_J 0.005, eta_in
+    0.01, eta_out 0.01, kappa_J = 0.9 + J_D, kappa_in = kappa_out = 3; code: the
+    authors' configuration of that run)."""
+    from neurosim.learning.presets import table_vi_config as preset
+    return preset(protocol, j_d, epochs=epochs, batch_size=batch_size, max_steps=max_steps, **extra)
 
 
-def table_v_config(epochs, batch_size=16, **extra):
+def table_v_config(epochs, j_d=0.5, batch_size=16, protocol="text", **extra):
     """TrainConfig fields of Table V (feature-learning benchmark, N <= 3200):
-    eta_J 0.005, eta_in 0.03, eta_out 0.03, kappa_J 1.4, kappa_in = kappa_out = 3,
-    max_iter 5 (lam_x 5, lam_y 0.9 and J_D 0.5 live on the network)."""
+    eta_J 0.005, eta_in 0.03, eta_out 0.03, kappa_J 1.4 (= 0.9 + J_D at J_D = 0.5),
+    kappa_in = kappa_out = 3, max_iter 5 (lam_x 5, lam_y 0.9 and J_D live on the
+    network); the code protocol takes the same values in its own units."""
+    from neurosim.learning.config import PROTOCOLS
+    adds_jd = PROTOCOLS[protocol]["gate_threshold"] == "kappa+jd"
     cfg = dict(epochs=epochs, batch_size=batch_size, eta_j=0.005, eta_in=0.03, eta_out=0.03,
-               kappa_j=1.4, kappa_in=3.0, kappa_out=3.0, max_steps=5)
+               kappa_j=1.4 - (j_d if adds_jd else 0.0), kappa_in=3.0, kappa_out=3.0, max_steps=5, protocol=protocol)
     cfg.update(extra)
     return cfg
 
@@ -242,8 +270,8 @@ def before_after(p, analyse):
     subset (the LANDSCAPE_* keys of ``p``), with ``analyse(cn, data, p)`` applied
     at initialisation and after training. Returns ``({"before": ..., "after":
     ...}, (train accuracy, validation accuracy))``."""
-    data, val = entangled(p["train_size"], p["val_size"], seed=p["seed"])
-    cfg = table_vi_config(p["j_d"], p["epochs"], batch_size=p["batch_size"])
+    data, val = entangled(p["train_size"], p["val_size"], seed=p["seed"], protocol=p["protocol"])
+    cfg = table_vi_config(p["j_d"], p["epochs"], batch_size=p["batch_size"], protocol=p["protocol"])
     tr = core_trainer(p["n"], p["j_d"], p["lam_x"], p["lam_y"], p["rho"], p["seed"], **cfg)
     res = {"before": analyse(tr.cn, data, p)}
     hist = tr.fit(data, validation=val)

@@ -74,6 +74,9 @@ def train(name, cn, config, data, val, p):
 
 def run(quick=True, out_dir=".", **overrides):
     p = C.settings(quick, QUICK, FULL, overrides)
+    if p["protocol"] != "text":
+        raise ValueError("protocol must be 'text' here: the code protocol counts discrete steps (warmup in the "
+                         "budget, supervision delay), which continuous-time training has no counterpart of")
     unknown = sorted(set(p["runs"]) - set(DYNAMICS))
     if unknown:
         raise ValueError(f"unknown dynamics {unknown[0]!r}; known: {', '.join(DYNAMICS)}")

@@ -37,7 +37,7 @@ def run(quick=True, out_dir=".", **overrides):
     p = C.settings(quick, QUICK, FULL, overrides)
     out = C.Outputs("fig10", out_dir)
     clock = C.Stopwatch()
-    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed_data"])
+    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed_data"], protocol=p["protocol"])
     shape = (len(SCHEMES), len(p["j_ds"]), len(p["seeds"]))
     res = {v: {"train": np.full(shape, np.nan), "val": np.full(shape, np.nan),
                "symmetry_init": np.full(shape, np.nan), "symmetry_end": np.full(shape, np.nan)} for v in VARIANTS}

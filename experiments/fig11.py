@@ -40,8 +40,8 @@ def make_trainer(p, init, j_d, approximate=False, variant="asym"):
     from neurosim.learning import Trainer, TrainConfig
     build = topologies.core if init == "asym" else topologies.symmetric
     net = build(p["n"], rho=1.0, j_d=j_d, seed=p["seed"], input_dim=100, n_classes=10, lam_x=p["lam_x"],
-                lam_y=p["lam_y"])
-    cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], approximate=approximate, variant=variant)
+                lam_y=p["lam_y"], **C.network_kw(p["protocol"]))
+    cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], approximate=approximate, variant=variant, protocol=p["protocol"])
     return Trainer(ns.compile(net), TrainConfig(seed=p["seed"], **cfg))
 
 
@@ -57,7 +57,7 @@ def run(quick=True, out_dir=".", **overrides):
     p = C.settings(quick, QUICK, FULL, overrides)
     out = C.Outputs("fig11", out_dir)
     clock = C.Stopwatch()
-    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed_data"])
+    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed_data"], protocol=p["protocol"])
     tree, ours = {}, {}
     for init in INITS:
         for j_d in p["j_ds"]:

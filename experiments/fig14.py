@@ -11,10 +11,10 @@ kappa_J = 0.9 + J_D, kappa_in = kappa_out = 3, 5 steps per phase. We also
 record the fraction of free relaxations that reached a fixed point (the
 accessibility of fixed points grows with J_D, SM-A). The full version uses a
 fully connected core and learning rates relative to the coupling scale
-(``scale_eta``), the paper's setting as we read it (README, Decisions); the
-quick one a sparse core with Eq. 89 rates. Neither reproduces the chance
-accuracy at J_D -> 0 (README, Decisions: a collapse appears only when the
-coupling learning rate is so large that J_D = 0.5 degrades as well).
+(``eta_units="fan-in"``), the paper's setting as we read it; the quick one a
+sparse core with Eq. 89 rates. ``--set protocol=code`` runs the authors'
+reading (``neurosim.learning.config``), which reproduces the chance accuracy
+at J_D -> 0 (experiments/README.md).
 """
 import numpy as np
 
@@ -28,10 +28,10 @@ PAPER = {
     "j_d_to_0": {"val_accuracy": 0.1},
 }
 
-QUICK = dict(ns=(100, 400), j_ds=(0.0, 0.25, 0.5, 0.75), rho=0.1, scale_eta=False, lam_x=2.0, lam_y=0.9,
+QUICK = dict(ns=(100, 400), j_ds=(0.0, 0.25, 0.5, 0.75), rho=0.1, eta_units=None, lam_x=2.0, lam_y=0.9,
              train_size=4000, val_size=1000, epochs=2, batch_size=16, max_steps=5, seed=0)
 FULL = dict(ns=(100, 200, 400, 800, 1600, 3200), j_ds=tuple(np.round(np.linspace(0.05, 0.9, 18), 3)), rho=1.0,
-            scale_eta=True, lam_x=2.0, lam_y=0.9, train_size=60000, val_size=10000, epochs=30, batch_size=16,
+            eta_units=None, lam_x=2.0, lam_y=0.9, train_size=60000, val_size=10000, epochs=30, batch_size=16,
             max_steps=5, seed=0)
 
 
@@ -39,7 +39,7 @@ def run(quick=True, out_dir=".", **overrides):
     p = C.settings(quick, QUICK, FULL, overrides)
     out = C.Outputs("fig14", out_dir)
     clock = C.Stopwatch()
-    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed"])
+    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed"], protocol=p["protocol"])
     shape = (len(p["ns"]), len(p["j_ds"]))
     keys = ("train_accuracy", "val_accuracy", "converged_free", "q_dyn")
     res = {k: np.full(shape, np.nan) for k in keys}
@@ -47,7 +47,7 @@ def run(quick=True, out_dir=".", **overrides):
     for a, n in enumerate(p["ns"]):
         for b, j_d in enumerate(p["j_ds"]):
             cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], max_steps=p["max_steps"],
-                                    scale_eta=p["scale_eta"])
+                                    protocol=p["protocol"], eta_units=C.eta_units(p, quick))
             tr = C.core_trainer(n, j_d, p["lam_x"], p["lam_y"], p["rho"], p["seed"], **cfg)
             h = tr.fit(data, validation=val)
             for k in keys:

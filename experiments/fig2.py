@@ -61,10 +61,11 @@ FULL = dict(datasets=tuple(SPECS), ns=None, train_size=None, val_size=None, epoc
             seeds=(0, 1, 2, 3, 4), batch_size=16, max_steps=5, data_dir=None)
 
 
-def load(name, data_dir):
+def load(name, data_dir, protocol="text"):
     """The data set, or None and the reason when its files are absent."""
     from neurosim import datasets
-    kw = {"data_dir": data_dir} if data_dir and name != "entangled-mnist" else {}
+    from neurosim.learning.config import DATA
+    kw = {"variant": DATA[protocol]} if name == "entangled-mnist" else {"data_dir": data_dir} if data_dir else {}
     try:
         return datasets.load(name, **kw), None
     except datasets.DatasetNotFoundError as exc:
@@ -79,7 +80,7 @@ def lam_y_for(spec, n):
 def train_ours(data, val, n, spec, p, seed):
     from neurosim.learning.mlp import recurrent_parameters
     tr = C.core_trainer(n, spec["j_d"], spec["lam_x"], lam_y_for(spec, n), spec["rho"], seed, input_dim=data.dim,
-                        n_classes=data.n_classes, rho_in=spec["rho_in"], epochs=p["epochs"],
+                        n_classes=data.n_classes, rho_in=spec["rho_in"], epochs=p["epochs"], protocol=p["protocol"],
                         batch_size=p["batch_size"], max_steps=p["max_steps"], readout="softmax", **spec["train"])
     params = recurrent_parameters(tr.cn)
     hist = tr.fit(data, validation=val)
@@ -122,7 +123,7 @@ def run(quick=True, out_dir=".", **overrides):
     clock = C.Stopwatch()
     res, missing = {}, {}
     for name in p["datasets"]:
-        data, why = load(name, p["data_dir"])
+        data, why = load(name, p["data_dir"], p["protocol"])
         if data is None:
             missing[name] = why
         else:

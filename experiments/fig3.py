@@ -33,8 +33,8 @@ def ensemble_trainer(p, j_d, lam, seed):
     from neurosim import topologies
     from neurosim.learning import Trainer, TrainConfig
     net = topologies.ensemble(p["n"], rho=p["rho"], j_d=j_d, lam=lam, seed=seed, input_dim=100, n_classes=10,
-                              lam_x=p["lam_x"], lam_y=p["lam_y"])
-    cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"])
+                              lam_x=p["lam_x"], lam_y=p["lam_y"], **C.network_kw(p["protocol"]))
+    cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], protocol=p["protocol"])
     return Trainer(ns.compile(net), TrainConfig(seed=seed, **cfg))
 
 
@@ -42,7 +42,7 @@ def run(quick=True, out_dir=".", **overrides):
     p = C.settings(quick, QUICK, FULL, overrides)
     out = C.Outputs("fig3", out_dir)
     clock = C.Stopwatch()
-    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed_data"])
+    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed_data"], protocol=p["protocol"])
     cache = {}
 
     def point(j_d, lam, seed):

@@ -30,7 +30,7 @@ def run(quick=True, out_dir=".", **overrides):
     p = C.settings(quick, QUICK, FULL, overrides)
     out = C.Outputs("fig7", out_dir)
     clock = C.Stopwatch()
-    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed_data"])
+    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed_data"], protocol=p["protocol"])
     shape = (len(p["ns"]), len(p["j_ds"]), len(p["seeds"]))
     acc = {s: {"train": np.full(shape, np.nan), "val": np.full(shape, np.nan)} for s in SCHEMES}
     for a, n in enumerate(p["ns"]):
@@ -38,7 +38,7 @@ def run(quick=True, out_dir=".", **overrides):
             for c, seed in enumerate(p["seeds"]):
                 for scheme in SCHEMES:
                     cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"],
-                                            approximate=scheme == "approximate")
+                                            approximate=scheme == "approximate", protocol=p["protocol"])
                     tr = C.core_trainer(n, j_d, p["lam_x"], p["lam_y"], p["rho"], seed, **cfg)
                     h = tr.fit(data, validation=val)
                     acc[scheme]["train"][a, b, c] = h[-1]["train_accuracy"]

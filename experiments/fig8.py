@@ -32,7 +32,8 @@ FULL = dict(ns=(100, 200, 400, 800, 1600, 3200), rho=0.1, j_d=0.5, lam_x=5.0, la
 def trainer_for(model, n, p):
     from neurosim.learning import random_features, reservoir
     tr = C.core_trainer(n, p["j_d"], p["lam_x"], p["lam_y"], p["rho"], p["seed"],
-                        **C.table_v_config(p["epochs"], batch_size=p["batch_size"]))
+                        protocol=p["protocol"],
+                        **C.table_v_config(p["epochs"], j_d=p["j_d"], batch_size=p["batch_size"], protocol=p["protocol"]))
     if model == "reservoir":
         tr.config = reservoir(tr.config).validated()
     elif model == "random_features":
@@ -44,7 +45,7 @@ def run(quick=True, out_dir=".", **overrides):
     p = C.settings(quick, QUICK, FULL, overrides)
     out = C.Outputs("fig8", out_dir)
     clock = C.Stopwatch()
-    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed"])
+    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed"], protocol=p["protocol"])
     acc = {m: {"train": np.full(len(p["ns"]), np.nan), "val": np.full(len(p["ns"]), np.nan)} for m in MODELS}
     configs = {}
     for a, n in enumerate(p["ns"]):

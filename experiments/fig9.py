@@ -16,9 +16,8 @@ is the identity onto the last layer; adjacent layers are also coupled by
 learnable dense blocks (``chain(rho_between=1)``, the fully-connected design of
 SM-C on top of the fixed lambda: with Eq. 2's one-to-one lambda alone nothing
 learnable maps layer l to layer l+1); the warmup keeps neutral neurons with a
-zero field neutral (``TrainConfig.neutral_warmup``, the authors' torch.sign),
-so the L warmup steps carry the input layer by layer instead of setting every
-deeper layer to +1; the hyperparameters below (a large J_D, so that the
+zero field neutral (``tie="zero"``, the authors' torch.sign), so the L warmup
+steps carry the input layer by layer instead of setting every deeper layer to +1; the hyperparameters below (a large J_D, so that the
 supervised state s' survives the removal of the supervision: q_dyn ~ 1); P is
 taken on a grid of fractions of N (the paper samples P in [N/2, N]; our
 capacity is below N/2); O_5(P) is made non-increasing (running minimum) and
@@ -36,7 +35,7 @@ PAPER = {"statements": "P_max linear in N, slope increasing monotonically with L
 EPS = 0.05
 
 HYPER = dict(j_d=5.0, lam=1.0, lam_x=1.0, lam_y=9.0, rho=0.2, rho_between=1.0, eta_j=0.01, eta_in=0.05, kappa=8.0,
-             batch_size=4, max_steps=10, mode="sync", p=1.0, w_in_noise=1e-3, neutral_warmup=True)
+             batch_size=4, max_steps=10, mode="sync", p=1.0, w_in_noise=1e-3, tie="zero")
 QUICK = dict(layers=(1, 2), ns=(50, 100, 200), fractions=(0.1, 0.2, 0.3, 0.4, 0.5, 0.7), seeds=(0,), epochs=40,
              **HYPER)
 FULL = dict(layers=(1, 2, 3, 5, 7), ns=(250, 500, 1000, 2000), fractions=tuple(np.round(np.linspace(0.05, 1.0, 20), 3)),
@@ -71,7 +70,8 @@ def trial(layers, n, n_patterns, seed, p):
     x, y = data.x.astype(np.float64), data.y.astype(np.float64)
     tr = Trainer(cn, TrainConfig(batch_size=p["batch_size"], eta_j=p["eta_j"], eta_in=p["eta_in"], eta_out=0.0,
                                  kappa_j=p["kappa"], kappa_in=p["kappa"], max_steps=p["max_steps"], mode=p["mode"],
-                                 p=p["p"], seed=seed, neutral_warmup=p["neutral_warmup"]))
+                                 p=p["p"], seed=seed, tie=p["tie"], protocol=p["protocol"],
+                                 label_encoding="onehot"))
     rng = np.random.default_rng([seed, n_patterns])
     epochs_run = 0
     for e in range(p["epochs"]):

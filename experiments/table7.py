@@ -12,8 +12,11 @@ Table VI's (the paper's N = 1600 Entangled-MNIST run): eta_J 0.005, eta_in
 5 steps per phase. The full version uses the paper's setting as we read it: a
 fully connected core (rho = 1; its initial overlaps match the paper's eight rows
 to 0.005-0.009 rms at N = 1600, rho = 0.01 misses them by 0.027) and learning
-rates relative to the coupling scale (``scale_eta``); the quick one keeps a
-sparse N = 200 core and Eq. 89 rates.
+rates relative to the coupling scale (``eta_units="fan-in"``); the quick one
+keeps a sparse N = 200 core and Eq. 89 rates. ``--set protocol=code`` runs the
+authors' reading (``neurosim.learning.config``): its data, network, rules and
+Table VI configuration; its q_dyn is measured as the code does (s' after the
+supervised phase with the warmup counted in its steps, s* after the free phase).
 """
 import numpy as np
 
@@ -38,9 +41,9 @@ STAGES = ("init", "epoch1", "end")
 PAPER_ACCURACY = "J_D = 0.5, lambda_x = 5, lambda_y = 0.9: train 0.91, validation 0.87; every J_D = 0 row: ~0.1"
 
 QUICK = dict(n=200, rho=0.1, train_size=6000, eval_size=500, val_size=500, epochs=2, batch_size=16,
-             max_steps=5, seed=0, scale_eta=False)
+             max_steps=5, seed=0, eta_units=None)
 FULL = dict(n=1600, rho=1.0, train_size=60000, eval_size=5000, val_size=10000, epochs=20, batch_size=16,
-            max_steps=5, seed=0, scale_eta=True)
+            max_steps=5, seed=0, eta_units=None)
 
 
 def overlaps(trainer, x, y01, key):
@@ -55,10 +58,10 @@ def stats(q):
 
 def run_row(p, j_d, lam_x, lam_y, data, val):
     cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], max_steps=p["max_steps"],
-                            scale_eta=p["scale_eta"])
+                            protocol=p["protocol"], eta_units=C.eta_units(p, p["quick"]))
     tr = C.core_trainer(p["n"], j_d, lam_x, lam_y, p["rho"], p["seed"], **cfg)
     x = np.asarray(data.x_train[:p["eval_size"]], dtype=np.float64)
-    y01 = (data.targets("train", dtype=np.float64)[:p["eval_size"]] > 0).astype(np.float64)
+    y01 = tr.supervision(data.y_train[:p["eval_size"]])
     q = {"init": overlaps(tr, x, y01, key=(10 ** 6, 0))}
 
     def on_epoch(trainer, row):
@@ -72,10 +75,10 @@ def run_row(p, j_d, lam_x, lam_y, data, val):
 
 
 def run(quick=True, out_dir=".", **overrides):
-    p = C.settings(quick, QUICK, FULL, overrides)
+    p = dict(C.settings(quick, QUICK, FULL, overrides), quick=quick)
     out = C.Outputs("table7", out_dir)
     clock = C.Stopwatch()
-    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed"])
+    data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed"], protocol=p["protocol"])
     per_row, tree, ours = [], {}, {}
     for k, (j_d, lam_x, lam_y) in enumerate(ROWS):
         q, hist = run_row(p, j_d, lam_x, lam_y, data, val)

@@ -223,7 +223,7 @@ def quantize(cn, profile="loihi2", scale=None, field=None, fixed_points=None):
                              w_back=cn.w_back * S)
     meta = json.loads(qnet.meta or "{}")
     meta["hw_quantized"] = {"profile": prof.name, "scale": S, "weight_exp": exps}
-    qnet = dataclasses.replace(qnet, meta=json.dumps(meta, sort_keys=True, default=str))
+    qnet.meta = json.dumps(meta, sort_keys=True, default=str)  # qnet is a new copy
 
     dmax, dover = {}, {}
     for key in ("J", "K"):

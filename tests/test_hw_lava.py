@@ -71,6 +71,23 @@ def test_float_equals_numba_step_for_step(name):
         finished(net)
 
 
+@pytest.mark.parametrize("fixed_point", [False, True])
+def test_tie_zero_equals_numba_step_for_step(fixed_point):
+    """tie "zero" on the integer tie network (fields exactly 0 from the neutral
+    start and from +-1 states): Lava float and fixed point equal the engine."""
+    cn = ns.compile(tie_network())
+    if fixed_point:  # even integer weights: exact 8-bit mantissas, the same ties
+        cn = cn.with_couplings(learnable=2 * cn.learnable(), w_in=2 * cn.w_in)
+    rng = np.random.default_rng(3)
+    b = cn.field(x=rng.choice([-1.0, 1.0], (2, cn.input_dim)))
+    for s0, mode, k in ((None, "sync", 0), (rng.choice([-1, 1], (2, cn.n)), "prob", 1)):
+        ref = ns.relax(cn, s0=s0, field=b, mode=mode, p=0.5, max_steps=T, seed=5, record=True, tie="zero")
+        assert (ref.trajectory == 0).any(axis=2)[:, 1:].any()  # some neuron is neutral after a step
+        net = export(cn, field=b, s0=s0, mode=mode, p=0.5, seed=5, sample=k, tie="zero", fixed_point=fixed_point)
+        check_run(net.run(T, timeout=TIMEOUT), ref, k)
+        finished(net)
+
+
 @pytest.mark.xfail(raises=LavaUnsupportedError, strict=True,
                    reason="async sweeps have no synchronous-timestep mapping (declared expected failure)")
 def test_async_mode_is_an_expected_failure():

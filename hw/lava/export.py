@@ -151,9 +151,10 @@ def _integers(name, v, bound):
 
 
 def make_spec(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fixed_point=False, wire=None,
-              profile="loihi2"):
+              profile="loihi2", tie="plus"):
     """The plain-data description of the Lava graph (see :func:`export`)."""
     from neurosim.compiled import CompiledNetwork
+    from neurosim.engine.relax import check_tie
     from neurosim.validate import check_nonneg_int, check_unit
     from neurosim.hw.profiles import get_profile
     from neurosim.hw.quantize import QuantizedNetwork
@@ -163,6 +164,7 @@ def make_spec(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fix
     if mode == "async":
         raise LavaUnsupportedError(ASYNC_REASON)
     prof = get_profile(profile)
+    tie_code = check_tie(tie)
     p = check_unit("p", p)
     seed = check_nonneg_int("seed", seed)
     sample = check_nonneg_int("sample", sample)
@@ -206,7 +208,7 @@ def make_spec(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fix
     return {
         "n": n, "groups": groups, "j_d": j_d, "bias": b, "s0": s, "prob": mode == "prob",
         "p": float(p if mode == "prob" else 1.0), "seed": seed, "sample": sample, "fixed_point": bool(fixed_point),
-        "wire": wire, "mode": mode, "fail_at_step": -1, "learning": None, "input": None,
+        "wire": wire, "mode": mode, "fail_at_step": -1, "learning": None, "input": None, "tie": tie_code,
     }
 
 
@@ -302,7 +304,8 @@ def build_graph(spec, record=0, learning_rule=None, input_rule=None):
     n = spec["n"]
     cast = (lambda v: np.asarray(np.round(v), dtype=np.int32)) if fixed else (lambda v: np.asarray(v, float))
     common = dict(shape=(n,), s=cast(spec["s0"]), bias=cast(spec["bias"]), j_d=cast(spec["j_d"]),
-                  prob=spec["prob"], p=spec["p"], seed=spec["seed"], sample=spec["sample"], record=record,
+                  prob=spec["prob"], p=spec["p"], seed=spec["seed"], sample=spec["sample"],
+                  tie=spec.get("tie", 1), record=record,
                   fail_at_step=spec.get("fail_at_step", -1))
     learn = spec.get("learning")
     if learning_rule is not None:
@@ -428,7 +431,7 @@ def _result(s0, out, steps, seconds):
 
 
 def export(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fixed_point=False, wire=None,
-           profile="loihi2"):
+           profile="loihi2", tie="plus"):
     """Export ``cn`` (a CompiledNetwork, or a QuantizedNetwork for fixed point) to Lava.
 
     ``field`` b [N] or [B, N] (default 0) and ``s0`` [N] or [B, N] (default neutral)
@@ -438,9 +441,10 @@ def export(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fixed_
     :class:`LavaUnsupportedError`). ``fixed_point``: the bit-accurate integer models
     (a QuantizedNetwork implies it; its field is quantised with the network's
     scale). ``wire``: "graded" (+-1 payloads; default in floating point) or "dual"
-    (binary spikes on two lines; default in fixed point).
+    (binary spikes on two lines; default in fixed point). ``tie``: "plus" (sgn(0) =
+    +1) or "zero" (a neuron whose field is exactly 0 becomes neutral), as in ``relax``.
     """
     if not lava_available():
         raise ImportError("neurosim.hw.lava needs lava-nc 0.10 on Python 3.10: pip install 'neurosim[lava]'")
-    return LavaNetwork(make_spec(cn, field=field, s0=s0, mode=mode, p=p, seed=seed, sample=sample,
+    return LavaNetwork(make_spec(cn, field=field, s0=s0, mode=mode, p=p, seed=seed, sample=sample, tie=tie,
                                  fixed_point=fixed_point, wire=wire, profile=profile))

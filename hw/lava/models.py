@@ -33,7 +33,7 @@ class _SignStep:
     def _relax_step(self, a):
         s = self.s
         h = a + self.j_d * s + self.bias
-        new = np.where(h >= 0, 1, -1).astype(s.dtype)
+        new = np.where(h > 0, 1, np.where(h < 0, -1, self.tie[0])).astype(s.dtype)
         unstable = new != s
         count = int(np.count_nonzero(unstable))
         t = int(self.t_rel[0])
@@ -115,6 +115,7 @@ class _FloatVars:
     j_d: np.ndarray = LavaPyType(np.ndarray, float)
     h: np.ndarray = LavaPyType(np.ndarray, float)
     prob: np.ndarray = LavaPyType(np.ndarray, int)
+    tie: np.ndarray = LavaPyType(np.ndarray, int)
     p: np.ndarray = LavaPyType(np.ndarray, float)
     seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
     sample: np.ndarray = LavaPyType(np.ndarray, np.int64)
@@ -135,6 +136,7 @@ class _FixedVars:
     j_d: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
     h: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
     prob: np.ndarray = LavaPyType(np.ndarray, int)
+    tie: np.ndarray = LavaPyType(np.ndarray, int)
     p: np.ndarray = LavaPyType(np.ndarray, float)
     seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
     sample: np.ndarray = LavaPyType(np.ndarray, np.int64)

@@ -37,13 +37,14 @@ class SignNeuron(AbstractProcess):
 
     Parameters: ``s`` initial states, ``bias`` the constant external field b,
     ``j_d`` the self-coupling, ``prob`` / ``p`` the probability-p update, ``seed`` /
-    ``sample`` the key of the counter-based gate draws, ``record`` the number of steps
-    whose states are kept in the Var ``rec`` (row k-1 = s(k)). ``fail_at_step``
+    ``sample`` the key of the counter-based gate draws, ``tie`` the state a neuron
+    takes when its field is exactly 0 (1: sgn(0) = +1, 0: neutral), ``record`` the
+    number of steps whose states are kept in the Var ``rec`` (row k-1 = s(k)). ``fail_at_step``
     (testing aid) makes the model raise at that step.
     """
 
     def __init__(self, *, shape: ty.Tuple[int, ...], s=0, bias=0, j_d=0, prob: bool = False,
-                 p: float = 1.0, seed: int = 0, sample: int = 0, record: int = 0,
+                 p: float = 1.0, seed: int = 0, sample: int = 0, tie: int = 1, record: int = 0,
                  fail_at_step: int = -1, name: ty.Optional[str] = None,
                  log_config: ty.Optional[LogConfig] = None, **kwargs) -> None:
         super().__init__(shape=shape, fail_at_step=int(fail_at_step), name=name, log_config=log_config,
@@ -61,6 +62,7 @@ class SignNeuron(AbstractProcess):
         self.p = Var(shape=(1,), init=float(p))
         self.seed = Var(shape=(1,), init=int(seed))
         self.sample = Var(shape=(1,), init=int(sample))
+        self.tie = Var(shape=(1,), init=int(tie))
         self.t_rel = Var(shape=(1,), init=0)           # 0-based step index of the relaxation
         self.stable_at = Var(shape=(1,), init=-1)      # first t with s(t) a fixed point, -1: none yet
         self.n_unstable = Var(shape=(1,), init=-1)     # unstable neurons of the last state checked

@@ -228,11 +228,13 @@ a = anew""", when="end", name="poisson_update")
 
 def export(cn, I=None, u0=None, variant="hard", dt=0.05, tau=1.0, t_max=10.0, beta=20.0, tol=1e-6, window=1.0,
            seed=0, target="numpy", record=False, record_every=1, s0=None, rng="counter", directory=None,
-           timings=None):
+           timings=None, tie="plus"):
     """Build the Brian2 model of ``cn`` under I [B, N], run it for ``t_max`` (tau
     units) with step ``dt`` on ``target`` and return a ContinuousResult like
     ``neurosim.continuous.integrate(..., method="euler", stop_on_settle=False)``.
-    ``timings`` (a dict) receives build_s, compile_s, run_s and run_cpu_s."""
+    ``timings`` (a dict) receives build_s, compile_s, run_s and run_cpu_s.
+    ``tie``: only "plus"; "zero" is refused as by the native integrators."""
+    native.check_tie(tie)
     b2 = _b2()
     native.check_cn(cn)
     native.check_variant(variant, "euler")
@@ -305,6 +307,12 @@ def check_trainable(trainer):
         raise ValueError("the Brian2 backend trains the perceptron readout only (readout='perceptron')")
     if c.eta_back != 0.0:
         raise ValueError("the Brian2 backend keeps W_back fixed: eta_back must be 0")
+    for name, text in (("label_encoding", "onehot"), ("gate_threshold", "kappa"), ("evaluate", "end")):
+        if getattr(c, name) != text:
+            raise ValueError(f"the Brian2 backend trains with the text protocol's {name}={text!r}, "
+                             f"got {getattr(c, name)!r}; use backend 'numba'")
+    if c.kappa_in is None:
+        raise ValueError("the Brian2 backend needs a number for kappa_in (None, the shared gate, is numba only)")
     check_target(cc.target)
 
 

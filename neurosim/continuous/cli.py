@@ -102,21 +102,22 @@ def continuous_config(args):
 def cmd_train(args):
     import neurosim as ns
     from ..cli import build_topology
-    from ..learning.cli import config_from_args, fit_and_report, load_data
+    from ..learning.cli import config_from_args, fit_and_report, load_data, resolve_defaults
     from ..learning.trainer import Trainer
     from .training import ContinuousTrainer
     if args.resume:
         raise ValueError("--resume is not supported by 'neurosim continuous train'")
     if args.baseline == "mlp":
         raise ValueError("--baseline mlp has no dynamics: use 'neurosim train --baseline mlp'")
+    resolve_defaults(args)
     rule_args = argparse.Namespace(**vars(args))
     rule_args.variant = args.rule_variant
     cfg = config_from_args(rule_args)
     if args.backend == "brian2" and args.time == "continuous":
         cfg = dataclasses.replace(cfg, batch_size=1)
-    data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size)
+    data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size, args.data_variant)
     net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in,
-                         lam_x=args.lam_x, lam_y=args.lam_y)
+                         lam_x=args.lam_x, lam_y=args.lam_y, w_back=args.w_back)
     if args.time == "discrete":
         trainer = Trainer(ns.compile(net), cfg)
         cc = None

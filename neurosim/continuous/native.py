@@ -81,6 +81,19 @@ def check_cn(cn):
     return cn
 
 
+TIE_REASON = ("tie='zero' has no continuous-time counterpart here: a state is 0 only while u = 0 exactly, "
+              "a set the flow leaves at once; the neutral start is u(0) = I (module docstring). "
+              "Use tie='plus' (the default), or the discrete engine (neurosim.relax) for tie='zero'")
+
+
+def check_tie(tie):
+    """The continuous-time integrators implement sgn(0) = +1 only ("plus")."""
+    if tie == "zero":
+        raise ValueError(TIE_REASON)
+    if tie != "plus":
+        raise ValueError(f"tie must be 'plus' (or 'zero', which continuous time refuses), got {tie!r}")
+
+
 def check_variant(variant, method="euler"):
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {tuple(VARIANTS)}, got {variant!r}")
@@ -194,7 +207,8 @@ def run_kernel(cn, I, u, s, variant, method="euler", t_max=50.0, dt=0.05, tau=1.
 
 
 def integrate(cn, I=None, *, s0=None, u0=None, variant="hard", method="euler", t_max=50.0, dt=0.05, tau=1.0,
-              beta=20.0, tol=1e-6, window=1.0, seed=0, stop_on_settle=True, record=False, record_every=1):
+              beta=20.0, tol=1e-6, window=1.0, seed=0, stop_on_settle=True, record=False, record_every=1,
+              tie="plus"):
     """Integrate the continuous-time dynamics of ``cn`` under the constant field I [B, N].
 
     variant ``"hard"`` (tau du/dt = -u + W sgn(u) + I), ``"tanh"`` (W tanh(beta u))
@@ -208,8 +222,10 @@ def integrate(cn, I=None, *, s0=None, u0=None, variant="hard", method="euler", t
     finish in closed form once settled). ``record`` keeps u and s every
     ``record_every`` steps (and always runs to t_max). Random draws (poisson) are
     keyed by (seed, step or event, sample, neuron): thread-count independent.
-    See the module docstring for the initial conditions and settling criteria."""
+    See the module docstring for the initial conditions and settling criteria.
+    ``tie``: only "plus" (sgn(0) = +1); "zero" is refused (``TIE_REASON``)."""
     check_cn(cn)
+    check_tie(tie)
     check_variant(variant, method)
     seed = check_nonneg_int("seed", seed)
     u, s, I = initial_conditions(cn, I, variant, s0=s0, u0=u0)

@@ -86,6 +86,11 @@ class ContinuousTrainer(Trainer):
     def __post_init__(self):
         super().__post_init__()
         self.continuous = self.continuous.validated()
+        native.check_tie(self.config.tie)
+        if self.config.warmup_in_budget or self.config.supervision_delay:
+            raise ValueError("warmup_in_budget and supervision_delay count discrete steps; continuous-time "
+                             "training sets its phase durations instead (ContinuousConfig.t_warmup, ...): "
+                             "leave them False / 0")
         if self.continuous.backend == "brian2":
             from .brian2 import check_trainable
             check_trainable(self)
@@ -112,10 +117,7 @@ class ContinuousTrainer(Trainer):
     # ------------------------------------------------------------ Algorithm 1
     def phases(self, x, y_back, key=(0, 0)):
         b_free = np.ascontiguousarray(self.free_field(x))
-        lam_y = self._lam("lam_y")
-        b_sup = b_free
-        if y_back is not None and lam_y != 0.0:
-            b_sup = np.ascontiguousarray(b_free + self.cn.field(y=y_back, lam_y=lam_y))
+        b_sup = np.ascontiguousarray(self.supervised_field(b_free, y_back))
         t_w, t_s, t_f, _ = self.durations()
         arrays = native.coupling_arrays(self.cn)
         seeds = [self._seed(*key, k) for k in range(3)]

@@ -56,7 +56,8 @@ def add_train_args(p):
     p.add_argument("--kappa-in", type=_kappa_in,
                    help="margin threshold of W_in, or 'shared' for the gate of J (default: the protocol's)")
     p.add_argument("--eta-back", type=float, default=0.0, help="learning rate of W_back (fixed by default)")
-    p.add_argument("--decay-j", type=float, default=0.0)
+    p.add_argument("--decay-j", type=float, help="weight decay of J (default: the protocol's)")
+    p.add_argument("--decay-out", type=float, help="weight decay of W_out (default: the protocol's)")
     p.add_argument("--decay-in", type=float, default=0.0)
     p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync")
     p.add_argument("--p", type=float, default=1.0, help="update probability of mode prob")
@@ -95,16 +96,15 @@ def config_from_args(args):
     from . import TrainConfig, random_features, reservoir
     resolve_defaults(args)
     protocol = {name: getattr(args, name) for name in PROTOCOL_FLAGS if getattr(args, name) is not None}
-    from .presets import TABLE_VI
+    from .presets import kappa_j
     cfg = TrainConfig(protocol=args.protocol, **protocol)
     if args.kappa_j is None:
-        adds_jd = cfg.validated().gate_threshold == "kappa+jd"
-        args.kappa_j = TABLE_VI[args.protocol]["kappa_j"] + (0.0 if adds_jd else args.j_d)
+        args.kappa_j = kappa_j(args.protocol, args.j_d, args.gate_threshold)
     cfg = dataclasses.replace(
         cfg, epochs=args.epochs, batch_size=args.batch_size, eta_j=args.eta_j, eta_in=args.eta_in,
         eta_out=args.eta_out, eta_back=args.eta_back, kappa_j=args.kappa_j,
         kappa_in=None if args.kappa_in == "shared" else args.kappa_in, kappa_out=args.kappa_out,
-        decay_j=args.decay_j, decay_in=args.decay_in, lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p,
+        decay_j=args.decay_j, decay_in=args.decay_in, decay_out=args.decay_out, lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p,
         max_steps=args.max_steps, warmup=args.warmup, approximate=args.approximate, gamma=args.gamma,
         variant=args.variant, readout=args.readout, seed=args.seed, eval_samples=args.eval_samples)
     return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
