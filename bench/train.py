@@ -26,7 +26,18 @@ Per N:
   three phases and a train_batch, against numpy's one batched step, its phases
   and its train_batch.
 
+``--baseline dense-blas`` measures instead against the dense-BLAS baseline of
+``bench/dense_blas.py`` (float32, fixed 1 + 5 + 5 sweeps, one matrix product per
+sweep, dense rules: the approach of the authors' JAX library) on the same
+batches, interleaved batch by batch, at every N of ``--sizes`` and every
+density of ``--rhos``; the learning rates are Table VI's in the coupling scale
+(``eta_units="fan-in"``) for both. It reports training samples per second, wall
+and CPU, neurosim in float64 (the default) and float32 (``compile(...,
+dtype="float32")``), and with ``--accuracy-epochs E`` the validation accuracy
+of both after E epochs (on ``--accuracy-sizes``).
+
 Run:  .venv/bin/python bench/train.py [--quick] [--sizes 1000,1600,4000] [--json FILE]
+      .venv/bin/python bench/train.py --baseline dense-blas [--rhos 0.01,1] [--accuracy-epochs 1]
 """
 import argparse
 import dataclasses
@@ -64,6 +75,7 @@ from neurosim.learning import Trainer, TrainConfig  # noqa: E402
 
 import reference_train as ref  # noqa: E402
 from common import load_average, log, machine_info, markdown_table  # noqa: E402
+from dense_blas import DenseBlasTrainer  # noqa: E402
 
 J_D = 0.5
 RHO = 0.01
@@ -201,8 +213,7 @@ def breakdown(n, batches, reps=5):
     ``reps`` on batch 0 of a fresh network): neurosim's warmup step alone (the
     fused kernel with no supervised / free steps), its three phases, a whole
     train_batch; numpy's one batched step M @ S^T, its phases, its train_batch."""
-    from neurosim.engine import kernels
-    from neurosim.engine.relax import MODES, kernel_arrays
+    from neurosim.engine import relax_phases
     threads = nb.get_num_threads()
     nb.set_num_threads(1)
     try:
@@ -212,17 +223,12 @@ def breakdown(n, batches, reps=5):
         net = ref.RefNet.from_compiled(cn)
         seeds = ref.phase_seeds(CONFIG.seed, (0, 0))
         b_free = np.ascontiguousarray(tr.free_field(x))
-        arrays = kernel_arrays(cn)
         S = np.where(np.arange(n) % 3 == 0, 1.0, -1.0) * np.ones((len(x), 1))
         M = net.recurrent()
         tr_b, net_b = Trainer(cn.copy(), CONFIG), ref.RefNet.from_compiled(cn)  # trained by the timing runs
 
         def warmup_only():
-            s = np.zeros((len(x), n), dtype=np.int8)
-            kernels.relax_phases(MODES[CONFIG.mode], CONFIG.p, np.array(seeds, dtype=np.int64),
-                                 np.array([tr.warmup, 0, -1], dtype=np.int64), s, b_free, b_free, arrays,
-                                 np.empty_like(s), np.empty((len(x), n)), np.zeros((len(x), 2), dtype=np.int64),
-                                 np.zeros((len(x), 2), dtype=bool))
+            relax_phases(cn, [b_free], [tr.warmup], mode=CONFIG.mode, p=CONFIG.p, seeds=seeds[:1])
 
         cases = {
             "ns_warmup": warmup_only,
@@ -240,6 +246,113 @@ def breakdown(n, batches, reps=5):
         return out
     finally:
         nb.set_num_threads(threads)
+
+
+DENSE_CONFIG = dataclasses.replace(CONFIG, eta_units="fan-in")
+TARGET_DENSE = {1.0: 3.0, 0.01: 10.0}   # CPU-time ratio against the dense-BLAS baseline, per rho_J
+
+
+def dense_case(n, rho, dtype):
+    net = topologies.core(n, rho=rho, j_d=J_D, seed=NET_SEED, input_dim=100, rho_in=RHO_IN, n_classes=10,
+                          lam_x=CONFIG.lam_x, lam_y=CONFIG.lam_y)
+    tr = Trainer(ns.compile(net, dtype=dtype), DENSE_CONFIG)
+    return tr, DenseBlasTrainer(tr.cn, DENSE_CONFIG, tr.rates)
+
+
+def dense_measure(n, rho, batches, n_batches):
+    """neurosim (float64, float32) and the dense-BLAS baseline on the same
+    batches, interleaved; CPU and wall seconds per batch of each."""
+    ours = {dt: dense_case(n, rho, dt)[0] for dt in ("float64", "float32")}
+    base = dense_case(n, rho, "float64")[1]
+    for k in range(2):  # JIT and BLAS start-up
+        for tr in ours.values():
+            tr.train_batch(*batches[k], key=(0, k))
+        base.train_batch(*batches[k])
+    ours = {dt: dense_case(n, rho, dt)[0] for dt in ours}
+    base = dense_case(n, rho, "float64")[1]
+    names = ("float64", "float32", "dense-blas")
+    wall, cpu = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
+    steps = []
+    for k in range(n_batches):
+        calls = [("float64", lambda: ours["float64"].train_batch(*batches[k], key=(0, k))),
+                 ("float32", lambda: ours["float32"].train_batch(*batches[k], key=(0, k))),
+                 ("dense-blas", lambda: base.train_batch(*batches[k]))]
+        for name, fn in calls[k % 3:] + calls[:k % 3]:
+            w, c, out = time_cpu(fn)
+            wall[name] += w
+            cpu[name] += c
+            if name == "float64":
+                steps.append((out["steps_supervised"], out["steps_free"]))
+    bs = CONFIG.batch_size
+    r = {"n": n, "rho": rho, "batches": n_batches, "steps": np.mean(steps, axis=0).tolist(), "load": load_average()}
+    for name in names:
+        r[name] = {"train_per_s": n_batches * bs / wall[name], "train_per_cpu_s": n_batches * bs / cpu[name],
+                   "cpu_ms_per_batch": cpu[name] / n_batches * 1e3}
+    return r
+
+
+def dense_accuracy(n, rho, data, epochs):
+    """Validation accuracy of neurosim (float64) and the baseline after ``epochs``
+    epochs of the same batches from the same network."""
+    tr, base = dense_case(n, rho, "float64")
+    batches = Batches(data, CONFIG)
+    for e in range(epochs):
+        order = np.random.default_rng([CONFIG.seed, e]).permutation(len(batches.x))
+        for k in range(len(order) // CONFIG.batch_size):
+            idx = order[k * CONFIG.batch_size:(k + 1) * CONFIG.batch_size]
+            x, y01, y_pm = batches.x[idx], batches.y01[idx], batches.y_pm[idx]
+            tr.train_batch(x, y01, y_pm, key=(e, k))
+            base.train_batch(x, y01, y_pm)
+    x_val = np.asarray(data.x_test, dtype=np.float64)
+    return {"n": n, "rho": rho, "epochs": epochs, "neurosim": tr.accuracy(x_val, data.y_test),
+            "dense-blas": float(np.mean(base.predict(x_val) == data.y_test))}
+
+
+def dense_main(args):
+    sizes = [int(v) for v in args.sizes.split(",")]
+    rhos = [float(v) for v in args.rhos.split(",")]
+    n_batches = args.batches or (30 if args.quick else 150)
+    data = datasets.load("entangled-mnist")
+    batches = Batches(data, CONFIG)
+    load_before = load_average()
+    results = []
+    for rho in rhos:
+        for n in sizes:
+            log(f"N = {n}, rho = {rho} ...")
+            results.append(dense_measure(n, rho, batches, n_batches))
+    accuracy = []
+    for n in ([int(v) for v in args.accuracy_sizes.split(",")] if args.accuracy_epochs else []):
+        for rho in rhos:
+            log(f"accuracy N = {n}, rho = {rho}, {args.accuracy_epochs} epochs ...")
+            accuracy.append(dense_accuracy(n, rho, data, args.accuracy_epochs))
+    print("## Training throughput against the dense-BLAS baseline\n")
+    print(f"{machine_info()}; {OMP_NOTE}; numba threads {nb.get_num_threads()}")
+    print(f"load average (1 min): {load_before} before; {n_batches} batches of {CONFIG.batch_size} per case, "
+          "the three trainers interleaved batch by batch; Table VI rates in the coupling scale\n")
+    rows = []
+    for r in results:
+        f64, f32, base = r["float64"], r["float32"], r["dense-blas"]
+        target = TARGET_DENSE.get(r["rho"])
+        rows.append([r["n"], r["rho"], f"{base['train_per_s']:,.0f} / {base['train_per_cpu_s']:,.0f}",
+                     f"{f64['train_per_s']:,.0f} / {f64['train_per_cpu_s']:,.0f}",
+                     f"{f32['train_per_s']:,.0f} / {f32['train_per_cpu_s']:,.0f}",
+                     f"**{f64['train_per_cpu_s'] / base['train_per_cpu_s']:.1f}x**",
+                     f"**{f32['train_per_cpu_s'] / base['train_per_cpu_s']:.1f}x**",
+                     f"{r['steps'][0]:.2f} / {r['steps'][1]:.2f}",
+                     "–" if target is None else f">= {target:.0f}x", r["load"]])
+    print(markdown_table(["N", "rho_J", "dense-BLAS train/s (wall / CPU)", "neurosim f64 train/s (wall / CPU)",
+                          "neurosim f32 train/s (wall / CPU)", "f64 / baseline (CPU)", "f32 / baseline (CPU)",
+                          "neurosim steps sup / free", "target", "load after"], rows))
+    if accuracy:
+        print("\n**Accuracy** (validation, 10,000 test images) after the same epochs and batches:\n")
+        print(markdown_table(["N", "rho_J", "epochs", "neurosim (f64)", "dense-BLAS (f32)"],
+                             [[a["n"], a["rho"], a["epochs"], f"{a['neurosim']:.4f}", f"{a['dense-blas']:.4f}"]
+                              for a in accuracy]))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"machine": machine_info(), "load_before": load_before,
+                                               "results": results, "accuracy": accuracy}, indent=1))
+    return 0
 
 
 def fmt_s(s):
@@ -264,6 +377,11 @@ def parse_args(argv):
     ap.add_argument("--threads", type=int, default=None, help="numba threads (default: numba's default)")
     ap.add_argument("--no-breakdown", action="store_true", help="skip the one-thread CPU-time breakdown")
     ap.add_argument("--json", type=str, default=None, help="also write the raw results to this file")
+    ap.add_argument("--baseline", choices=("numpy-reference", "dense-blas"), default="numpy-reference",
+                    help="what neurosim is measured against (module docstring)")
+    ap.add_argument("--rhos", type=str, default="0.01,1", help="densities of J (dense-blas)")
+    ap.add_argument("--accuracy-epochs", type=int, default=0, help="dense-blas: also train E epochs for accuracy")
+    ap.add_argument("--accuracy-sizes", type=str, default="1000", help="dense-blas: N of the accuracy runs")
     ap.add_argument("--omp-default", action="store_true",
                     help="keep OpenMP's default (spinning) wait policy instead of OMP_WAIT_POLICY=PASSIVE")
     return ap.parse_args(argv)
@@ -271,6 +389,10 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.threads:
+        nb.set_num_threads(args.threads)
+    if args.baseline == "dense-blas":
+        return dense_main(args)
     sizes = [int(v) for v in args.sizes.split(",")]
     n_ref = args.ref_batches or (20 if args.quick else 100)
     n_total = max(args.batches or (200 if args.quick else 1000), n_ref)

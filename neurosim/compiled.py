@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from .couplings import CouplingMap
 
 INDEX = np.int32
+DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 _MAPS = {f"{c}_{part}": (c, part) for c in "jk" for part in ("indptr", "indices", "data")}
 
@@ -39,15 +40,21 @@ class CompiledNetwork:
 
     def __init__(self, n, pop_names, pop_offsets, j_indptr, j_indices, j_data, k_indptr, k_indices, k_data,
                  j_d, a_in, a_back, a_out, w_in, w_in_mask, w_back, w_out, lam_x, lam_y, meta="{}",
-                 dense_threshold=None, layouts=None):
+                 dense_threshold=None, layouts=None, dtype=None):
         """``pop_offsets`` int64 [P+1]; ``*_indptr`` int64 [N+1] over pre-neurons, ``*_indices``
         int32 [nnz] post-neurons, ``*_data`` float [nnz]; ``j_d`` [N]; masks bool [N];
         ``w_in`` [N, D] with its learnable pattern ``w_in_mask``; ``w_back`` [N, C];
         ``w_out`` [C, N]; ``meta`` JSON (topology name and parameters). ``dense_threshold``
         (density at which a map is stored dense) or ``layouts`` ({"j": "csc" | "dense",
-        "k": ...}) choose the storage; neither changes a result."""
+        "k": ...}) choose the storage; neither changes a result. ``dtype`` ("float64" or
+        "float32", default: that of ``j_data``) is the precision of the coupling values
+        and of the recurrent fields the engine keeps."""
         self.n, self.pop_names, self.pop_offsets = n, pop_names, pop_offsets
         layouts = layouts or {}
+        if dtype is not None:
+            if np.dtype(dtype) not in DTYPES:
+                raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+            j_data, k_data = np.asarray(j_data, dtype=dtype), np.asarray(k_data, dtype=dtype)
         self.j = CouplingMap(n, j_indptr, j_indices, j_data, dense_threshold, layouts.get("j"))
         self.k = CouplingMap(n, k_indptr, k_indices, k_data, dense_threshold, layouts.get("k"))
         self.j_d, self.a_in, self.a_back, self.a_out = j_d, a_in, a_back, a_out
@@ -68,6 +75,11 @@ class CompiledNetwork:
             getattr(self, m).data = value
             return
         object.__setattr__(self, name, value)
+
+    @property
+    def dtype(self):
+        """Precision of the coupling values and of the engine's recurrent fields."""
+        return self.j.dtype
 
     @property
     def layouts(self):
@@ -135,7 +147,7 @@ class CompiledNetwork:
     def copy(self):
         kw = {name: getattr(self, name) for name in self.SCALARS}
         kw.update({name: np.array(getattr(self, name)) for name in self.ARRAYS})
-        return CompiledNetwork(**kw, layouts=self.layouts)
+        return CompiledNetwork(**kw, layouts=self.layouts, dtype=self.dtype)
 
 
 def _to_csr(indptr, indices, data, n):
@@ -180,11 +192,13 @@ def _assemble(network, learnable):
     return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data.astype(np.float64)
 
 
-def compile(network, dense_threshold=None):
+def compile(network, dense_threshold=None, dtype="float64"):
     """Network -> CompiledNetwork (the IR). Validates what only the whole network
     can tell: at least one population, consistent W_in / W_back / W_out shapes.
     ``dense_threshold`` (default ``neurosim.couplings.DENSE_THRESHOLD``): the
-    density nnz / N**2 from which a coupling map is stored as a dense block."""
+    density nnz / N**2 from which a coupling map is stored as a dense block.
+    ``dtype``: "float64" (the default, the reference precision) or "float32"
+    (opt-in for speed: couplings and recurrent fields in single precision)."""
     from .network import Network
     if not isinstance(network, Network):
         raise TypeError(f"network must be a neurosim.Network, got {type(network).__name__}")
@@ -221,4 +235,5 @@ def compile(network, dense_threshold=None):
         lam_y=float(network.lam_y),
         meta=json.dumps(network.meta, sort_keys=True, default=str),
         dense_threshold=dense_threshold,
+        dtype=dtype,
     )

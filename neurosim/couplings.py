@@ -30,7 +30,7 @@ class CouplingMap:
         self.kind = _pattern_kind(self.n, indptr, indices)
         if layout is None:
             limit = DENSE_THRESHOLD if threshold is None else float(threshold)
-            layout = "dense" if self.n and indices.size >= limit * self.n * self.n else "csc"
+            layout = "dense" if indices.size and indices.size >= limit * self.n * self.n else "csc"
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         self.layout = layout

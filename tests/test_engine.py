@@ -41,6 +41,36 @@ def test_engine_equals_reference(stored_case, mode, p, tie):
         assert res.converged[b] == np.array_equal(sgn(M @ ref[-1] + bf, tie), ref[-1])
 
 
+def dyadic(cn):
+    """cn with J, K, J_D, W_in rounded to multiples of 2^-8 (at most 1 in size):
+    every field is then exact in single precision, whatever the order of its sums."""
+    def r(a):
+        return np.clip(np.round(np.asarray(a, dtype=np.float64) * 256) / 256, -1, 1)
+    J, K = cn.learnable(), cn.fixed()
+    J.data, K.data = r(J.data), r(K.data)
+    return cn.with_couplings(learnable=J if J.nnz else None, fixed=K if K.nnz else None, j_d=r(cn.j_d),
+                             w_in=r(cn.w_in), w_back=r(cn.w_back))
+
+
+@pytest.mark.parametrize("mode,p", MODES)
+def test_float32_equals_a_float32_reference(stored_case, mode, p):
+    """dtype="float32" (couplings and recurrent fields in single precision) on
+    dyadic weights equals a reference that computes every field in float32."""
+    name, cn = stored_case
+    cn = dyadic(cn)
+    single = ns.CompiledNetwork(**{k: getattr(cn, k) for k in cn.ARRAYS + cn.SCALARS}, layouts=cn.layouts,
+                                dtype="float32")
+    assert single.dtype == np.float32 and single.layouts == cn.layouts
+    x, y, s0 = inputs(cn, 4, seed=7)
+    res = ns.relax(single, x=x, y=y, s0=s0, mode=mode, p=p, max_steps=30, seed=2, record=True)
+    M = dense_couplings(cn).astype(np.float32)
+    for b in range(4):
+        bf = field(cn, None if x is None else x[b], None if y is None else y[b]).astype(np.float32)
+        ref = trajectory(M, bf, s0[b], mode, 30, p=p, seed=2, sample=b)
+        np.testing.assert_array_equal(res.trajectory[b, :ref.shape[0]], ref, err_msg=name)
+        assert res.steps[b] == ref.shape[0] - 1
+
+
 @pytest.mark.parametrize("tie", ["plus", "zero"])
 @pytest.mark.parametrize("mode,p", MODES)
 def test_neutral_start_equals_reference(stored_case, mode, p, tie):

@@ -53,7 +53,7 @@ def push(j, d, ptr, idx, val, blk, h):
     (column j of the map: a CSC column, or row j of the dense block)."""
     if blk.shape[0] > 0:
         row = blk[j]
-        dd = float(d)
+        dd = row.dtype.type(d)
         for i in range(row.size):
             h[i] += dd * row[i]
     else:
@@ -354,3 +354,88 @@ def relax_phases(mode, p, tie, seeds, limits, first, t0, s, fields, rec, net, en
                                                               fields[k, bi], rec[bi], net, nothing,
                                                               t0 if k == first else 0)
             ends[k, bi] = si
+
+
+@nb.njit(cache=True, parallel=True)
+def lockstep_phases(mode, p, tie, seeds, limits, first, t0, base, s, fields, rec, net, ends, steps, converged,
+                    flips, traj, chunk):
+    """The phases of :func:`relax_phases` for a batch whose learnable map is a
+    dense block, the samples of a chunk taken in lockstep: at each step every
+    active sample evaluates all its neurons, then each neuron that changed in any
+    of them has its row of the block read once and pushed into the fields of
+    those samples. Same steps, changes and convergence as :func:`relax_one` (sync
+    and prob); row bi is sample ``base + bi`` of the draws. ``flips`` [B] counts
+    the changes, ``traj`` [B, T+1, N] (or [B, 0, N]) records the first phase."""
+    n_batch, n = s.shape
+    j_d, jp, ji, jv, jb, kp, ki, kv, kb = net
+    for c in nb.prange(-(-n_batch // chunk)):
+        lo = c * chunk
+        hi = min(lo + chunk, n_batch)
+        delta = np.zeros((hi - lo, n), dtype=np.int8)
+        union = np.empty(n, dtype=np.int32)
+        seen = np.zeros(n, dtype=np.bool_)
+        active = np.zeros(hi - lo, dtype=np.bool_)
+        for k in range(limits.size):
+            if k < first:
+                for b in range(lo, hi):
+                    steps[b, k], converged[b, k] = 0, False
+                    ends[k, b] = s[b]
+                continue
+            start = t0 if k == first else 0
+            record = k == 0 and traj.shape[1] > 0
+            active[:] = True
+            for b in range(lo, hi):
+                if record:
+                    traj[b, start] = s[b]
+            for t in range(start, limits[k] + 1):
+                nu = 0
+                moving = False
+                for q in range(hi - lo):
+                    if not active[q]:
+                        continue
+                    b = lo + q
+                    si, h, bb = s[b], rec[b], fields[k, b]
+                    unstable = 0
+                    for i in range(n):
+                        v = sgn(h[i] + j_d[i] * si[i] + bb[i], tie)
+                        if v != si[i]:
+                            unstable += 1
+                            if t < limits[k] and (mode == SYNC or uniform(seeds[k], GATE, t, base + b, i) < p):
+                                delta[q, i] = v - si[i]
+                                flips[b] += 1
+                                if not seen[i]:
+                                    seen[i] = True
+                                    union[nu] = i
+                                    nu += 1
+                    if unstable == 0 or t == limits[k]:
+                        steps[b, k], converged[b, k] = t, unstable == 0
+                        active[q] = False
+                    else:
+                        moving = True
+                for u in range(nu):
+                    j = union[u]
+                    seen[j] = False
+                    row = jb[j]
+                    for q in range(hi - lo):
+                        d = delta[q, j]
+                        if d == 0:
+                            continue
+                        delta[q, j] = 0
+                        b = lo + q
+                        s[b, j] += d
+                        h = rec[b]
+                        dd = row.dtype.type(d)
+                        for i in range(n):
+                            h[i] += dd * row[i]
+                        push(j, d, kp, ki, kv, kb, h)
+                if record:
+                    for q in range(hi - lo):
+                        if active[q]:
+                            traj[lo + q, t + 1] = s[lo + q]
+                if not moving:
+                    break
+            for b in range(lo, hi):
+                ends[k, b] = s[b]
+                if record:
+                    for t in range(steps[b, k] + 1, traj.shape[1]):
+                        traj[b, t] = s[b]

@@ -1,6 +1,7 @@
 """``relax``: run the reference engine on a batch and return a :class:`RelaxResult`."""
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from ..compiled import CompiledNetwork
@@ -53,7 +54,7 @@ def check_tie(tie):
 def recurrent_fields(cn, s, out=None):
     """(J + K) s [B, N] for int8 states s [B, N]: one BLAS product per dense map,
     the samples-innermost CSC kernel per sparse one."""
-    out = np.zeros(s.shape) if out is None else out
+    out = np.zeros(s.shape, dtype=cn.dtype) if out is None else out
     out[...] = 0.0
     dense = None
     for m in (cn.j, cn.k):
@@ -67,6 +68,17 @@ def recurrent_fields(cn, s, out=None):
 
 def _neutral(s):
     return not s.any()
+
+
+def _lockstep(cn, mode):
+    """Sync / prob runs on a dense learnable map take its samples in lockstep
+    (kernels.lockstep_phases: each changed row read once for a chunk of samples)."""
+    return cn.j.layout == "dense" and mode != "async"
+
+
+def _chunk(n_batch):
+    """Samples per lockstep chunk: the batch split over the threads, at most 32."""
+    return max(1, min(32, -(-n_batch // nb.get_num_threads())))
 
 
 def check_out(out, n):
@@ -159,8 +171,17 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
             kernels.first_step(MODES[mode], p, seed, tie_code, lo, sb, bb, changed)
             t0 = 1
         rec = recurrent_fields(cn, sb)
-        kernels.relax_batch(MODES[mode], p, seed, tie_code, max_steps, t0, lo, sb, bb, rec, net,
-                            steps[lo:hi], converged[lo:hi], flips[lo:hi], traj[lo:hi])
+        if _lockstep(cn, mode):
+            fb = np.ascontiguousarray(np.broadcast_to(bb, sb.shape))[None]
+            st, cv = np.zeros((hi - lo, 1), dtype=np.int64), np.zeros((hi - lo, 1), dtype=bool)
+            kernels.lockstep_phases(MODES[mode], p, tie_code, np.array([seed], dtype=np.int64),
+                                    np.array([max_steps], dtype=np.int64), 0, t0, lo, sb, fb, rec, net,
+                                    np.empty((1,) + sb.shape, dtype=np.int8), st, cv, flips[lo:hi], traj[lo:hi],
+                                    _chunk(hi - lo))
+            steps[lo:hi], converged[lo:hi] = st[:, 0], cv[:, 0]
+        else:
+            kernels.relax_batch(MODES[mode], p, seed, tie_code, max_steps, t0, lo, sb, bb, rec, net,
+                                steps[lo:hi], converged[lo:hi], flips[lo:hi], traj[lo:hi])
         if t0:
             flips[lo:hi] += changed
     trajectory = traj[:, : int(steps.max()) + 1] if record else None
@@ -210,8 +231,14 @@ def relax_phases(cn, fields, max_steps, mode="sync", p=1.0, seeds=None, tie="plu
     ends = np.empty((n_phases, n_batch, n), dtype=np.int8)
     steps = np.zeros((n_batch, n_phases), dtype=np.int64)
     converged = np.zeros((n_batch, n_phases), dtype=bool)
-    kernels.relax_phases(MODES[mode], p, tie_code, seeds, limits, min(first, n_phases - 1), t0, s, f, rec,
-                         kernel_arrays(cn), ends, steps, converged)
+    first = min(first, n_phases - 1)
+    if _lockstep(cn, mode):
+        kernels.lockstep_phases(MODES[mode], p, tie_code, seeds, limits, first, t0, 0, s, f, rec, kernel_arrays(cn),
+                                ends, steps, converged, np.zeros(n_batch, dtype=np.int64),
+                                np.zeros((n_batch, 0, n), dtype=np.int8), _chunk(n_batch))
+    else:
+        kernels.relax_phases(MODES[mode], p, tie_code, seeds, limits, first, t0, s, f, rec, kernel_arrays(cn),
+                             ends, steps, converged)
     return PhasesResult(ends, steps, converged, rec)
 
 
