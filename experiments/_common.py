@@ -132,6 +132,7 @@ def settings(quick, quick_values, full_values, overrides):
     (unknown names are errors, so a typo never runs the default silently)."""
     base = dict(quick_values if quick else full_values)
     base.setdefault("protocol", "text")  # every learning experiment runs under either reading (--set protocol=code)
+    base.setdefault("eta_units", None)   # and in any step-size units (None: the protocol's)
     unknown = sorted(set(overrides) - set(base))
     if unknown:
         raise ValueError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(base))}")
@@ -193,6 +194,12 @@ def subset(data, train_size, val_size, seed=0):
     order.sort()
     sub = dataclasses.replace(data, x_train=data.x_train[order], y_train=data.y_train[order])
     return sub, (data.x_test[:val_size], data.y_test[:val_size])
+
+
+def reading(p):
+    """The TrainConfig keywords of a run's reading: its protocol, and its
+    step-size units when ``--set eta_units=...`` chose them."""
+    return {"protocol": p["protocol"], **({"eta_units": p["eta_units"]} if p.get("eta_units") else {})}
 
 
 def eta_units(p, quick):

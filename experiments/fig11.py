@@ -41,7 +41,8 @@ def make_trainer(p, init, j_d, approximate=False, variant="asym"):
     build = topologies.core if init == "asym" else topologies.symmetric
     net = build(p["n"], rho=1.0, j_d=j_d, seed=p["seed"], input_dim=100, n_classes=10, lam_x=p["lam_x"],
                 lam_y=p["lam_y"], **C.network_kw(p["protocol"]))
-    cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], approximate=approximate, variant=variant, protocol=p["protocol"])
+    cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], approximate=approximate, variant=variant,
+                            **C.reading(p))
     return Trainer(ns.compile(net), TrainConfig(seed=p["seed"], **cfg))
 
 

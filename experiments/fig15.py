@@ -47,7 +47,7 @@ def run(quick=True, out_dir=".", **overrides):
     data, val = C.entangled(p["train_size"], p["val_size"], seed=p["seed"], protocol=p["protocol"])
     x = np.asarray(data.x_train[:p["n_patterns"]], dtype=np.float64)
     labels = np.asarray(data.y_train[:p["n_patterns"]])
-    cfg = C.table_vi_config(p["j_d"], p["epochs"], batch_size=p["batch_size"], protocol=p["protocol"])
+    cfg = C.table_vi_config(p["j_d"], p["epochs"], batch_size=p["batch_size"], **C.reading(p))
     tr = C.core_trainer(p["n"], p["j_d"], p["lam_x"], p["lam_y"], p["rho"], p["seed"], **cfg)
 
     def measure():

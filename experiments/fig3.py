@@ -34,7 +34,7 @@ def ensemble_trainer(p, j_d, lam, seed):
     from neurosim.learning import Trainer, TrainConfig
     net = topologies.ensemble(p["n"], rho=p["rho"], j_d=j_d, lam=lam, seed=seed, input_dim=100, n_classes=10,
                               lam_x=p["lam_x"], lam_y=p["lam_y"], **C.network_kw(p["protocol"]))
-    cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], protocol=p["protocol"])
+    cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], **C.reading(p))
     return Trainer(ns.compile(net), TrainConfig(seed=seed, **cfg))
 
 

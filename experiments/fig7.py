@@ -38,7 +38,7 @@ def run(quick=True, out_dir=".", **overrides):
             for c, seed in enumerate(p["seeds"]):
                 for scheme in SCHEMES:
                     cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"],
-                                            approximate=scheme == "approximate", protocol=p["protocol"])
+                                            approximate=scheme == "approximate", **C.reading(p))
                     tr = C.core_trainer(n, j_d, p["lam_x"], p["lam_y"], p["rho"], seed, **cfg)
                     h = tr.fit(data, validation=val)
                     acc[scheme]["train"][a, b, c] = h[-1]["train_accuracy"]

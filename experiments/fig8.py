@@ -32,8 +32,7 @@ FULL = dict(ns=(100, 200, 400, 800, 1600, 3200), rho=0.1, j_d=0.5, lam_x=5.0, la
 def trainer_for(model, n, p):
     from neurosim.learning import random_features, reservoir
     tr = C.core_trainer(n, p["j_d"], p["lam_x"], p["lam_y"], p["rho"], p["seed"],
-                        protocol=p["protocol"],
-                        **C.table_v_config(p["epochs"], j_d=p["j_d"], batch_size=p["batch_size"], protocol=p["protocol"]))
+                        **C.table_v_config(p["epochs"], j_d=p["j_d"], batch_size=p["batch_size"], **C.reading(p)))
     if model == "reservoir":
         tr.config = reservoir(tr.config).validated()
     elif model == "random_features":
