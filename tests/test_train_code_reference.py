@@ -99,6 +99,8 @@ def test_evaluation_at_the_start_of_each_epoch():
     before = fresh.accuracy(data.x_test, data.y_test)
     hist = Trainer(network(0.5), config(epochs=2)).fit(data, validation=(data.x_test, data.y_test))
     assert hist[0]["val_accuracy"] == before
-    end = Trainer(network(0.5), config(epochs=1, evaluate="end")).fit(data, validation=(data.x_test, data.y_test))
+    end = Trainer(network(0.5), config(epochs=2, evaluate="end")).fit(data, validation=(data.x_test, data.y_test))
     assert hist[1]["val_accuracy"] == end[0]["val_accuracy"]
     assert hist[1]["best_val_accuracy"] == max(r["val_accuracy"] for r in hist)
+    assert hist[1]["end_val_accuracy"] == end[1]["val_accuracy"]  # the last row also holds the trained model's
+    assert "end_val_accuracy" not in hist[0]

@@ -233,7 +233,10 @@ class Trainer:
         half of config.epochs trains J and W_in only and the second half trains the
         readout by softmax regression on the inference states (SM-D). The train
         accuracy of each epoch is measured on ``config.eval_samples`` seeded training
-        samples, that of the last epoch on all of them.
+        samples, that of the last epoch on all of them. With ``evaluate="start"``
+        (the authors' code) each row holds the accuracies measured before its
+        epoch, and the last row also those after it (``end_train_accuracy``,
+        ``end_val_accuracy``).
 
         BLAS runs on one thread meanwhile: its products here are small ([B, D] x
         [D, N]) and its idle threads compete with the engine's (measured on 2
@@ -275,6 +278,10 @@ class Trainer:
                 row.update({k: float(np.mean([s[k] for s in stats])) for k in stats[0]})
             if c.evaluate == "end":
                 self.measure(row, x_train[idx], data.y_train[idx], validation)
+            elif self.epoch + 1 == total:  # the code's last row is before its epoch: also measure the end
+                end = {}
+                self.measure(end, x_train, data.y_train, validation)
+                row.update({f"end_{k}": v for k, v in end.items() if k != "best_val_accuracy"})
             self.close_epoch(row, on_epoch)
         return self.history
 
