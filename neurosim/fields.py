@@ -7,30 +7,32 @@ import numpy as np
 from .validate import check_finite
 
 
-def _batch(name, value, dim):
+def _batch(name, value, dim, check):
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[None]
     if arr.ndim != 2 or arr.shape[1] != dim:
         raise ValueError(f"{name} must have shape [B, {dim}], got {np.shape(value)}")
-    check_finite(name, arr)
+    if check:
+        check_finite(name, arr)
     return arr
 
 
-def external_field(cn, x=None, y=None, lam_x=None, lam_y=None, batch=None):
-    """b [B, N] for inputs x [B, D] and targets y [B, C] (either may be None)."""
+def external_field(cn, x=None, y=None, lam_x=None, lam_y=None, batch=None, check=True):
+    """b [B, N] for inputs x [B, D] and targets y [B, C] (either may be None).
+    ``check=False`` skips the finiteness checks (for callers that made them once)."""
     lam_x = cn.lam_x if lam_x is None else float(check_finite("lam_x", lam_x))
     lam_y = cn.lam_y if lam_y is None else float(check_finite("lam_y", lam_y))
     parts = []
     if x is not None:
         if cn.input_dim == 0:
             raise ValueError("x was given but the network has no input map (call set_input)")
-        xb = _batch("x", x, cn.input_dim)
+        xb = _batch("x", x, cn.input_dim, check)
         parts.append((lam_x * (xb @ cn.w_in.T)) * cn.a_in)
     if y is not None and lam_y != 0.0:
         if cn.w_back.shape[1] == 0:
             raise ValueError("y was given but the network has no supervisory map (call set_back)")
-        yb = _batch("y", y, cn.w_back.shape[1])
+        yb = _batch("y", y, cn.w_back.shape[1], check)
         parts.append((lam_y * (yb @ cn.w_back.T)) * cn.a_back)
     sizes = {p.shape[0] for p in parts} | ({batch} if batch else set())
     if len(sizes - {1}) > 1:

@@ -200,14 +200,15 @@ class PhasesResult:
     recurrent: np.ndarray
 
 
-def relax_phases(cn, fields, max_steps, mode="sync", p=1.0, seeds=None, tie="plus"):
+def relax_phases(cn, fields, max_steps, mode="sync", p=1.0, seeds=None, tie="plus", check=True):
     """Consecutive relaxations of one batch from the neutral state, the recurrent
     field carried from phase to phase: phase k runs under ``fields[k]`` [B, N] for
     at most ``max_steps[k]`` steps with draws keyed by ``seeds[k]`` (default 0),
     exactly as ``relax(cn, s0=<end of phase k-1>, field=fields[k], ...)`` would.
     (Algorithm 1 is such a sequence: warmup, supervised and free phases.) Phases
     with 0 steps before the first one with steps are skipped (steps 0, not
-    converged). Returns a :class:`PhasesResult`."""
+    converged). ``check=False`` skips the finiteness check of the fields (for a
+    caller that made it). Returns a :class:`PhasesResult`."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
     tie_code = check_tie(tie)
@@ -219,7 +220,8 @@ def relax_phases(cn, fields, max_steps, mode="sync", p=1.0, seeds=None, tie="plu
     if f.ndim != 3 or f.shape[0] != limits.size or f.shape[2] != cn.n or seeds.size != limits.size:
         raise ValueError(f"fields must have shape [P, B, {cn.n}] with P = len(max_steps) = len(seeds) "
                          f"= {limits.size}, got {np.shape(f)} and {seeds.size} seeds")
-    check_finite("fields", f)
+    if check:
+        check_finite("fields", f)
     n_phases, n_batch, n = f.shape
     s = np.zeros((n_batch, n), dtype=np.int8)
     first = int(np.argmax(limits > 0)) if limits.any() else n_phases

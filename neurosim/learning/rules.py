@@ -127,13 +127,19 @@ def _masked_update(w, on, post_t, pre_t, scale, keep):
 
 
 def input_update(cn, s, g, x, eta, decay=0.0):
-    """W_in on its pattern and the a_in rows, in place (Eq. 85 averaged over B)."""
+    """W_in on its pattern and the a_in rows, in place (Eq. 85 averaged over B):
+    one BLAS product when every entry of W_in learns (a dense W_in, input on
+    every neuron), else the masked kernel."""
     if cn.input_dim == 0 or (eta == 0.0 and decay == 0.0):
         return
+    post = g * s
+    if cn.a_in.all() and cn.w_in_mask.all() and cn.w_in.flags.c_contiguous:
+        blas.dgemm(alpha=eta / s.shape[0], a=x, b=post, trans_a=True, beta=1.0 - eta * decay, c=cn.w_in.T,
+                   overwrite_c=True)
+        return
     on = cn.w_in_mask & cn.a_in[:, None]
-    post_t = np.ascontiguousarray((g * s).T)
-    _masked_update(cn.w_in, on, post_t, np.ascontiguousarray(x.T, dtype=np.float64), eta / s.shape[0],
-                   1.0 - eta * decay)
+    _masked_update(cn.w_in, on, np.ascontiguousarray(post.T), np.ascontiguousarray(x.T, dtype=np.float64),
+                   eta / s.shape[0], 1.0 - eta * decay)
 
 
 def back_update(cn, s, g, y, eta):

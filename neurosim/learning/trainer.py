@@ -116,8 +116,8 @@ class Trainer:
         """The relaxation seed of (epoch, batch, phase): a run is replayable."""
         return int(np.random.SeedSequence([self.config.seed, *key]).generate_state(1)[0])
 
-    def free_field(self, x):
-        return external_field(self.cn, x=x, lam_x=self._lam("lam_x"))
+    def free_field(self, x, check=True):
+        return external_field(self.cn, x=x, lam_x=self._lam("lam_x"), check=check)
 
     def supervision(self, labels):
         """The supervisory vectors y of class labels [B]: the 0/1 one-hot vector
@@ -135,7 +135,7 @@ class Trainer:
             return b_free
         if self.config.label_encoding == "code":
             y_back = encode_labels(np.asarray(y_back, dtype=np.float64), self.cn.w_back.shape[1])
-        return b_free + external_field(self.cn, y=y_back, lam_y=lam_y)
+        return b_free + external_field(self.cn, y=y_back, lam_y=lam_y, check=False)
 
     def readout_targets(self, y_out):
         """The readout rule's targets: +-1 (Eq. 87) or the code's twice-encoded
@@ -174,7 +174,7 @@ class Trainer:
         fields = [b_free if kind == "free" else b_sup for kind, _ in plan]
         seeds = [self._seed(*key, k) for k in range(len(plan))]
         res = relax_phases(self.cn, fields, [steps for _, steps in plan], mode=c.mode, p=c.p, seeds=seeds,
-                           tie=c.tie)
+                           tie=c.tie, check=False)  # b_free checked, y_back a target encoding
         s_sup, s = res.ends[1], res.ends[-1]
         h = res.recurrent + self.cn.j_d * s + b_free
         return s_sup, s, h, res.steps[:, 1:][:, [0, -1]], res.converged[:, 1:][:, [0, -1]]
