@@ -21,7 +21,9 @@ steps carry the input layer by layer instead of setting every deeper layer to +1
 supervised state s' survives the removal of the supervision: q_dyn ~ 1); P is
 taken on a grid of fractions of N (the paper samples P in [N/2, N]; our
 capacity is below N/2); O_5(P) is made non-increasing (running minimum) and
-interpolated linearly instead of the paper's spline.
+interpolated linearly instead of the paper's spline. ``design="authors"``
+(``--set design=authors``) builds the authors' multi-layer network instead
+(``hetero_network``).
 """
 import numpy as np
 
@@ -35,7 +37,8 @@ PAPER = {"statements": "P_max linear in N, slope increasing monotonically with L
 EPS = 0.05
 
 HYPER = dict(j_d=5.0, lam=1.0, lam_x=1.0, lam_y=9.0, rho=0.2, rho_between=1.0, eta_j=0.01, eta_in=0.05, kappa=8.0,
-             batch_size=4, max_steps=10, mode="sync", p=1.0, w_in_noise=1e-3, tie="zero")
+             batch_size=4, max_steps=10, mode="sync", p=1.0, w_in_noise=1e-3, tie="zero", design="ours")
+DESIGNS = ("ours", "authors")
 QUICK = dict(layers=(1, 2), ns=(50, 100, 200), fractions=(0.1, 0.2, 0.3, 0.4, 0.5, 0.7), seeds=(0,), epochs=40,
              **HYPER)
 FULL = dict(layers=(1, 2, 3, 5, 7), ns=(250, 500, 1000, 2000), fractions=tuple(np.round(np.linspace(0.05, 1.0, 20), 3)),
@@ -44,17 +47,27 @@ FULL = dict(layers=(1, 2, 3, 5, 7), ns=(250, 500, 1000, 2000), fractions=tuple(n
 
 def hetero_network(layers, n, p, seed):
     """The chain of Eq. 2 with identity-like input on layer 0 and the identity
-    supervision on the last layer (compiled)."""
+    supervision on the last layer (compiled). ``design="authors"``: the authors'
+    multi-layer code instead (BL ``fc_left``, ``input_skip``, ``Wback_skip``):
+    learnable feed-forward blocks between adjacent layers with the fixed lam
+    feedback, and the input and the supervision reaching every layer."""
     import neurosim as ns
     from neurosim import topologies
+    if p["design"] not in DESIGNS:
+        raise ValueError(f"design must be one of {DESIGNS}, got {p['design']!r}")
+    every = p["design"] == "authors"
+    masks = {l: {"a_in": True, "a_back": True} for l in range(layers)} if every else None
     net = topologies.chain(layers, n, rho=p["rho"], j_d=p["j_d"], lam=p["lam"], seed=seed, lam_x=p["lam_x"],
-                           lam_y=p["lam_y"], rho_between=p["rho_between"])
+                           lam_y=p["lam_y"], rho_between=p["rho_between"], p_masks=masks,
+                           between="forward" if every else "both")
     total = layers * n
     g = np.random.default_rng([seed, 9]).standard_normal((n, n))
     w_in = np.zeros((total, n))
-    w_in[:n] = np.eye(n) + p["w_in_noise"] * g
     w_back = np.zeros((total, n))
-    w_back[-n:] = np.eye(n)
+    for l in range(layers) if every else (0,):
+        w_in[l * n:(l + 1) * n] = np.eye(n) + p["w_in_noise"] * g
+    for l in range(layers) if every else (layers - 1,):
+        w_back[l * n:(l + 1) * n] = np.eye(n)
     net.set_input(n, weights=w_in)
     net.set_back(n, prototypes=w_back)
     return ns.compile(net)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every learning figure and table of the paper under both readings (protocol text
 # and code), at the reduced sizes written in experiments/README.md ("Both
-# protocols"). Results go to $OUT/<protocol>/<experiment>.{h5,png,md}.
+# protocols"). Results go to $OUT/<protocol>/<tag>/<experiment>.{h5,png,md} and
+# the run's JSON summary to $OUT/<protocol>/<tag>.json (tag: the experiment's
+# name, or the variant's).
 #
 #   scripts/reproduce_learning.sh [OUT] [PROTOCOLS] [EXPERIMENTS]
 #   scripts/reproduce_learning.sh runs "code text" "fig14 table7"
@@ -20,17 +22,17 @@ ONLY=${3:-"fig14 table7 fig3 fig7 fig8 fig10 fig15 fig9 fig2"}
 NS=".venv/bin/neurosim"
 SUB=(--set train_size=12000 --set val_size=2000 --set epochs=4)
 
-run() {  # run PROTOCOL NAME ARGS...
-    local protocol=$1 name=$2
+run() {  # run PROTOCOL NAME[:TAG] ARGS...
+    local protocol=$1 name=${2%%:*} tag=${2##*:}
     shift 2
     case " $ONLY " in *" $name "*) ;; *) return 0 ;; esac
     local units=()  # Table VI's rates in the coupling scale for the text reading's Table VI / V runs
     case "$protocol:$name" in text:fig14|text:table7|text:fig3|text:fig7|text:fig8|text:fig10|text:fig15)
         units=(--set eta_units=fan-in) ;; esac
     mkdir -p "$OUT/$protocol"
-    echo "== $protocol $name $*" >&2
-    "$NS" experiment "$name" --quick --out "$OUT/$protocol" --json --set protocol="$protocol" "$@" "${units[@]}" \
-        > "$OUT/$protocol/$name.json"
+    echo "== $protocol $tag $*" >&2
+    "$NS" experiment "$name" --quick --out "$OUT/$protocol/$tag" --json --set protocol="$protocol" "$@" \
+        "${units[@]}" > "$OUT/$protocol/$tag.json"
 }
 
 for protocol in $PROTOCOLS; do
@@ -44,6 +46,7 @@ for protocol in $PROTOCOLS; do
     run "$protocol" fig10 "${SUB[@]}" --set n=400
     run "$protocol" fig15 "${SUB[@]}" --set n=400 --set rho=1.0
     run "$protocol" fig9
+    run "$protocol" fig9:fig9_authors --set design=authors
     run "$protocol" fig2 --set "datasets=[\"entangled-mnist\",\"mnist\"]" --set "ns=[500,1000]" --set epochs=4 \
         --set mlp_epochs=4 --set train_size=12000 --set val_size=2000 --set data_dir=../shared/data
 done

@@ -16,7 +16,7 @@ def layer_name(l):
 
 
 def chain(layers, n, rho=0.01, j_d=0.5, lam=1.0, seed=0, lam_l=None, lam_r=None, p_masks=None, rho_between=0.0,
-          **common):
+          between="both", **common):
     """Multilayer chain (Eq. 2): ``layers`` core modules ``"layer0"`` ..., each of
     ``n`` neurons with its own J (density ``rho``, N(0, 1/(rho n))) and J_D = ``j_d``,
     and fixed couplings between homologous neurons of adjacent layers,
@@ -27,7 +27,9 @@ def chain(layers, n, rho=0.01, j_d=0.5, lam=1.0, seed=0, lam_l=None, lam_r=None,
     ``rho_between`` > 0 adds learnable couplings between adjacent layers, both
     directions, of density ``rho_between`` off the homologous pairs, drawn
     N(0, 1/(rho_between n)): the fully-connected multi-layer design of SM-C on top
-    of the fixed lam (0: Eq. 2 as printed)."""
+    of the fixed lam (0: Eq. 2 as printed). ``between="forward"`` keeps only the
+    blocks from layer l-1 to layer l (the authors' multi-layer code: learnable
+    feed-forward blocks, fixed lam feedback)."""
     layers, n = check_sizes(layers=layers, n=n)
     rho, j_d = check_core(rho, j_d)
     lam = check_nonneg("lam", lam)
@@ -36,15 +38,17 @@ def chain(layers, n, rho=0.01, j_d=0.5, lam=1.0, seed=0, lam_l=None, lam_r=None,
     rho_between = check_nonneg("rho_between", rho_between)
     if rho_between > 1:
         raise ValueError(f"rho_between must be a density in [0, 1], got {rho_between!r}")
+    if between not in ("both", "forward"):
+        raise ValueError(f"between must be 'both' or 'forward', got {between!r}")
     p_masks = mask_overrides(p_masks, layers)
     masks = layer_masks(layers, range(1), range(layers - 1, layers), p_masks)
     params = dict(layers=layers, n=n, rho=rho, j_d=j_d, lam=lam, seed=seed, lam_l=lam_l, lam_r=lam_r,
-                  p_masks=p_masks, rho_between=rho_between)
+                  p_masks=p_masks, rho_between=rho_between, between=between)
     net, opts = start("chain", params, common)
     add_chain(net, n, rho, j_d, lam_l, lam_r, masks)
     if rho_between > 0:
         for l in range(1, layers):
-            for post, pre in ((l, l - 1), (l - 1, l)):
+            for post, pre in ((l, l - 1), (l - 1, l))[:1 if between == "forward" else 2]:
                 pattern = (net.rng().random((n, n)) < rho_between) & ~np.eye(n, dtype=bool)
                 net.connect(layer_name(post), layer_name(pre), pattern, rho=rho_between)
     return finish(net, opts)
