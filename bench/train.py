@@ -259,21 +259,20 @@ def dense_case(n, rho, dtype):
     return tr, DenseBlasTrainer(tr.cn, DENSE_CONFIG, tr.rates)
 
 
-def dense_measure(n, rho, batches, n_batches):
+def dense_measure(n, rho, batches, n_batches, pretrain):
     """neurosim (float64, float32) and the dense-BLAS baseline on the same
-    batches, interleaved; CPU and wall seconds per batch of each."""
+    batches, interleaved, after ``pretrain`` batches trained by each (untimed);
+    CPU and wall seconds per batch of each."""
     ours = {dt: dense_case(n, rho, dt)[0] for dt in ("float64", "float32")}
     base = dense_case(n, rho, "float64")[1]
-    for k in range(2):  # JIT and BLAS start-up
+    for k in range(pretrain):
         for tr in ours.values():
             tr.train_batch(*batches[k], key=(0, k))
         base.train_batch(*batches[k])
-    ours = {dt: dense_case(n, rho, dt)[0] for dt in ours}
-    base = dense_case(n, rho, "float64")[1]
     names = ("float64", "float32", "dense-blas")
     wall, cpu = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
     steps = []
-    for k in range(n_batches):
+    for k in range(pretrain, pretrain + n_batches):
         calls = [("float64", lambda: ours["float64"].train_batch(*batches[k], key=(0, k))),
                  ("float32", lambda: ours["float32"].train_batch(*batches[k], key=(0, k))),
                  ("dense-blas", lambda: base.train_batch(*batches[k]))]
@@ -308,6 +307,53 @@ def dense_accuracy(n, rho, data, epochs):
             "dense-blas": float(np.mean(base.predict(x_val) == data.y_test))}
 
 
+def dense_breakdown(n, batches, pretrain, dtype, reps=5):
+    """Where a batch's time goes on a fully connected core, in CPU ms on one thread
+    (numba and BLAS), after ``pretrain`` training batches (the state of a run in
+    progress), best of ``reps`` on the next batch: the first step's fields (one
+    product S W over the batch), the relaxation kernel, the rule of J, the other
+    rules and statistics, and the rest (Python), against one stream of W (the
+    product S W for 16 samples: the memory-bound unit of this roofline) and the
+    dense-BLAS baseline's train_batch."""
+    from threadpoolctl import threadpool_limits
+    from neurosim.engine import kernels
+    from neurosim.engine.relax import recurrent_fields
+    from neurosim.learning import rules
+    threads = nb.get_num_threads()
+    nb.set_num_threads(1)
+    try:
+        with threadpool_limits(1, user_api="blas"):
+            tr, base = dense_case(n, 1.0, dtype)
+            for k in range(pretrain):
+                x, y01, y_pm = batches[k]
+                tr.train_batch(x, y01, y_pm, key=(0, k))
+                base.train_batch(x, y01, y_pm)
+            x, y01, y_pm = batches[pretrain]
+            yb = y01  # the text protocol's supervision vectors
+            c = tr.config
+            s1 = np.zeros((len(x), n), dtype=np.int8)
+            kernels.first_step(0, 1.0, 0, 1, 0, s1, tr.free_field(x), np.zeros(len(x), np.int64))
+            s_star, h = tr.phases(x, yb, (0, pretrain))[1:3]
+            gate = rules.margin_gate(s_star, h, c.kappa_j)
+            copy = tr.cn.copy()
+            parts = {
+                "stream_W": lambda: s1.astype(tr.cn.dtype) @ tr.cn.j.block,
+                "fields": lambda: recurrent_fields(tr.cn, s1),
+                "phases": lambda: tr.phases(x, yb, (0, pretrain)),
+                "rule_J": lambda: rules.coupling_update(copy, s_star, gate, 1e-9),
+                "train_batch": lambda: tr.train_batch(x, yb, y_pm, key=(0, pretrain)),
+                "baseline": lambda: base.train_batch(x, y01, y_pm),
+            }
+            for fn in parts.values():
+                fn()
+            out = {name: min(time_cpu(fn)[1] for _ in range(reps)) * 1e3 for name, fn in parts.items()}
+        out["kernel"] = out["phases"] - out["fields"]
+        out["rest"] = out["train_batch"] - out["phases"] - out["rule_J"]
+        return out
+    finally:
+        nb.set_num_threads(threads)
+
+
 def dense_main(args):
     sizes = [int(v) for v in args.sizes.split(",")]
     rhos = [float(v) for v in args.rhos.split(",")]
@@ -319,7 +365,13 @@ def dense_main(args):
     for rho in rhos:
         for n in sizes:
             log(f"N = {n}, rho = {rho} ...")
-            results.append(dense_measure(n, rho, batches, n_batches))
+            results.append(dense_measure(n, rho, batches, n_batches, args.pretrain))
+    breakdowns = []
+    if not args.no_breakdown and 1.0 in rhos:
+        for n in sizes:
+            for dtype in ("float64", "float32"):
+                log(f"breakdown N = {n}, {dtype} ...")
+                breakdowns.append((n, dtype, dense_breakdown(n, batches, args.pretrain, dtype)))
     accuracy = []
     for n in ([int(v) for v in args.accuracy_sizes.split(",")] if args.accuracy_epochs else []):
         for rho in rhos:
@@ -329,6 +381,8 @@ def dense_main(args):
     print(f"{machine_info()}; {OMP_NOTE}; numba threads {nb.get_num_threads()}")
     print(f"load average (1 min): {load_before} before; {n_batches} batches of {CONFIG.batch_size} per case, "
           "the three trainers interleaved batch by batch; Table VI rates in the coupling scale\n")
+    print(f"Timed batches {args.pretrain}..{args.pretrain + n_batches - 1} of epoch 0, after the first "
+          f"{args.pretrain} trained untimed by each (a run in progress).\n")
     rows = []
     for r in results:
         f64, f32, base = r["float64"], r["float32"], r["dense-blas"]
@@ -343,6 +397,20 @@ def dense_main(args):
     print(markdown_table(["N", "rho_J", "dense-BLAS train/s (wall / CPU)", "neurosim f64 train/s (wall / CPU)",
                           "neurosim f32 train/s (wall / CPU)", "f64 / baseline (CPU)", "f32 / baseline (CPU)",
                           "neurosim steps sup / free", "target", "load after"], rows))
+    if breakdowns:
+        print(f"\n**Where a batch goes** (rho_J = 1, CPU ms per batch of 16 on one thread, after {args.pretrain} "
+              "training batches, best of 5). Roofline unit: one stream of W, the product S W over the batch "
+              "(memory-bound: W is N^2 values); the baseline streams W about 13 times per batch (12 products and "
+              "the rank-B rule).\n")
+        rows = []
+        for n, dtype, b in breakdowns:
+            unit = b["stream_W"]
+            rows.append([n, dtype, f"{unit:.2f}", f"{b['fields']:.2f}", f"{b['kernel']:.2f}", f"{b['rule_J']:.2f}",
+                         f"{b['rest']:.2f}", f"{b['train_batch']:.2f} ({b['train_batch'] / unit:.1f} W)",
+                         f"{b['baseline']:.2f} ({b['baseline'] / unit:.1f} W)"])
+        print(markdown_table(["N", "dtype", "one stream of W", "first-step fields", "relaxation kernel",
+                              "rule of J", "other rules, stats, Python", "neurosim train_batch",
+                              "dense-BLAS train_batch"], rows))
     if accuracy:
         print("\n**Accuracy** (validation, 10,000 test images) after the same epochs and batches:\n")
         print(markdown_table(["N", "rho_J", "epochs", "neurosim (f64)", "dense-BLAS (f32)"],
@@ -351,7 +419,8 @@ def dense_main(args):
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"machine": machine_info(), "load_before": load_before,
-                                               "results": results, "accuracy": accuracy}, indent=1))
+                                               "results": results, "accuracy": accuracy,
+                                               "breakdown": breakdowns}, indent=1))
     return 0
 
 
@@ -380,6 +449,8 @@ def parse_args(argv):
     ap.add_argument("--baseline", choices=("numpy-reference", "dense-blas"), default="numpy-reference",
                     help="what neurosim is measured against (module docstring)")
     ap.add_argument("--rhos", type=str, default="0.01,1", help="densities of J (dense-blas)")
+    ap.add_argument("--pretrain", type=int, default=300,
+                    help="dense-blas: training batches before the timed ones (a run in progress; 0: a fresh network)")
     ap.add_argument("--accuracy-epochs", type=int, default=0, help="dense-blas: also train E epochs for accuracy")
     ap.add_argument("--accuracy-sizes", type=str, default="1000", help="dense-blas: N of the accuracy runs")
     ap.add_argument("--omp-default", action="store_true",
