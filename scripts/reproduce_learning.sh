@@ -37,8 +37,9 @@ run() {  # run PROTOCOL NAME[:TAG] ARGS...
 
 for protocol in $PROTOCOLS; do
     run "$protocol" fig14 "${SUB[@]}" --set rho=1.0 --set "ns=[100,400,1600]" --set "j_ds=[0.0,0.1,0.25,0.5,0.75,0.9]"
+    steps=(); [ "$protocol" = code ] && steps=(--set max_steps=20 --set overlap_warmup=0)  # the authors' Table VII run
     run "$protocol" table7 --set n=1600 --set rho=1.0 --set train_size=12000 --set eval_size=1000 --set val_size=2000 \
-        --set epochs=4
+        --set epochs=4 "${steps[@]}"
     run "$protocol" fig3 "${SUB[@]}" --set epochs=3 --set n=400 --set "j_ds=[0.0,0.25,0.5,0.75,1.0]" \
         --set "lams=[0.0,0.25,0.5,1.0]"
     run "$protocol" fig7 "${SUB[@]}" --set rho=1.0 --set "ns=[400]" --set "j_ds=[0.1,0.3,0.5,0.7,0.9]"
