@@ -95,6 +95,7 @@ def cmd_demo(args):
     import neurosim as ns
     from . import datasets, topologies
     from .learning import Trainer, TrainConfig
+    from .learning.presets import table_vi_config
     net = topologies.chain(3, args.n, rho=0.01, j_d=0.5, lam=0.5, seed=0, input_dim=100, lam_x=1.0)
     cn = ns.compile(net)
     x = np.random.default_rng(0).choice([-1.0, 1.0], size=(args.batch, 100))
@@ -106,13 +107,13 @@ def cmd_demo(args):
         modes.append(s)
         print(f"   {mode:5s}  converged {s['converged']:3d}/{args.batch}  mean steps {s['mean_steps']:6.1f}  "
               f"{s['relaxations_per_s']:9.1f} relaxations/s")
-    data = datasets.load("entangled-mnist")
-    print(f"2. learning: core module, N = {args.n}, embedded Entangled-MNIST "
-          f"({len(data.x_train)} train / {len(data.x_test)} validation), {args.epochs} epochs")
-    cn = ns.compile(topologies.core(args.n, rho=0.01, j_d=0.5, seed=0, input_dim=100, n_classes=10,
-                                    lam_x=2.0, lam_y=0.9))
-    trainer = Trainer(cn, TrainConfig(epochs=args.epochs, batch_size=16, eta_j=0.005, eta_in=0.01, eta_out=0.01,
-                                      kappa_j=1.4, kappa_in=3.0, kappa_out=3.0))
+    data = datasets.load("entangled-mnist", variant="code")
+    print(f"2. learning: fully connected core module, N = {args.n}, embedded Entangled-MNIST "
+          f"({len(data.x_train)} train / {len(data.x_test)} validation), {args.epochs} epochs, the authors' "
+          "reading of Algorithm 1 (protocol code, Table VI's configuration)")
+    cn = ns.compile(topologies.core(args.n, rho=1.0, j_d=0.5, seed=0, input_dim=100, n_classes=10,
+                                    lam_x=2.0, lam_y=0.9, rho_in=1.0, w_back="gaussian"))
+    trainer = Trainer(cn, TrainConfig(**table_vi_config("code", 0.5, epochs=args.epochs, evaluate="end")))
     t0 = time.perf_counter()
     hist = trainer.fit(data, validation=(data.x_test, data.y_test), progress=not args.json,
                        on_epoch=lambda tr, row: print(f"   epoch {row['epoch']}: train {row['train_accuracy']:.4f}"
