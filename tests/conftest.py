@@ -106,14 +106,12 @@ NP = tuple(int(v) for v in np.__version__.split(".")[:2])
 BACKENDS = {
     "lava": (sys.version_info[:2] == (3, 10) and NP < (2, 0),
              "lava-nc 0.10 (the `lava` extra) runs only on Python 3.10 with numpy < 2"),
-    "brian2": (NP < (2, 4), "brian2 2.9 (the `brian2` extra) breaks on numpy >= 2.4"),
+    "brian2": (NP < (2, 4), "brian2 2.9 (the `brian2` extra) fails to import with numpy >= 2.4"),
 }
 
 
-def require_backend(name):
-    """Skip the calling test or module, with the reason, where backend ``name``
-    cannot run; elsewhere do nothing (its import then fails loudly if it is missing)."""
+def cannot_run(name):
+    """Why backend ``name`` cannot run here, or None where it can (there its tests
+    import it, and fail loudly if it is missing)."""
     runs_here, why = BACKENDS[name]
-    if not runs_here:
-        pytest.skip(f"{why}; this is Python {platform.python_version()} with numpy {np.__version__}",
-                    allow_module_level=True)
+    return None if runs_here else f"{why}; this is Python {platform.python_version()} with numpy {np.__version__}"

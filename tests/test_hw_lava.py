@@ -19,9 +19,10 @@ from neurosim.hw.lava import (ASYNC_REASON, HostAssistedLearner, LavaRunError, L
                               LavaUnsupportedError, OnChipLearner, export, make_spec)
 from neurosim.hw.lava.runner import LavaWorker, group_alive
 from neurosim.learning.rules import coupling_update, input_update, margin_gate
-from conftest import TOPOLOGY_CASES, require_backend, tie_network
+from conftest import TOPOLOGY_CASES, cannot_run, tie_network
 
-require_backend("lava")
+if reason := cannot_run("lava"):
+    pytest.skip(reason, allow_module_level=True)
 import lava.magma  # noqa: E402,F401  (where lava-nc 0.10 runs, a missing one fails here: no skip)
 
 T = 40
