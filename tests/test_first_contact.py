@@ -56,6 +56,7 @@ def test_readme_layout_table_matches_the_tree():
 
 NOTICE_RUN = """
 import numba
+import numpy as np
 import neurosim as ns
 
 @numba.njit
@@ -67,11 +68,13 @@ net = ns.Network(seed=0)
 net.add_population("a", 8, j_d=0.2)
 net.connect("a", "a", rho=0.5)
 ns.analysis.enumerate_fixed_points(ns.compile(net))
-ns.analysis.enumerate_fixed_points(ns.compile(net))
+ns.analysis.enumerate_fixed_points(ns.compile(net, dtype=np.float32))   # a second compilation
 """
 
 
 def test_compile_notice_once_on_a_cold_cache_never_on_a_warm_one(tmp_path):
+    """Two of neurosim's compilations in a process with an empty cache: one notice;
+    the same run again (a warm cache), or a user's own kernel alone: none."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
     cold = run_python(NOTICE_RUN, tmp_path, env=env)
     assert cold.stderr.count(NOTICE) == 1, cold.stderr
