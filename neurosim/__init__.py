@@ -7,6 +7,10 @@ import os
 # user's own setting wins).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from . import _compile_notice
+
+_compile_notice.install()
+
 from .compiled import CompiledNetwork, compile
 from .engine import RelaxResult, is_fixed_point, local_fields, relax
 from .network import Network, Population, Projection
@@ -15,6 +19,16 @@ __version__ = "0.1.0"
 
 __all__ = ["Network", "Population", "Projection", "CompiledNetwork", "compile", "relax",
            "RelaxResult", "local_fields", "is_fixed_point", "save", "load", "__version__"]
+
+# Loaded on first use: ``ns.topologies.core(...)`` needs no import of its own.
+_SUBPACKAGES = ("analysis", "continuous", "datasets", "hw", "learning", "theory", "topologies")
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def save(obj, path, **kw):

@@ -7,8 +7,7 @@ package (a source checkout or an editable install), else in the current
 directory, and imported by path as the package ``neurosim_experiments`` (a
 private name, so it never clashes with another ``experiments`` module).
 
-Register with ``register(subparsers)``; ``main(argv)`` runs the two commands
-on their own (used by the tests).
+``register(subparsers)`` adds the two commands to ``neurosim`` (``neurosim.cli``).
 """
 import argparse
 import importlib.util

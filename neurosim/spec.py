@@ -25,7 +25,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-import tomli
+
+try:
+    import tomllib                   # Python 3.11+
+except ModuleNotFoundError:          # Python 3.10: the same parser, as a package
+    import tomli as tomllib
 
 from .network import Network
 
@@ -43,7 +47,7 @@ TABLES = {
 
 def network_from_toml(path_or_text):
     """A Network from a TOML file (a path) or TOML text (see the module docstring)."""
-    doc = tomli.loads(_read(path_or_text))
+    doc = tomllib.loads(_read(path_or_text))
     unknown = sorted(set(doc) - set(TABLES) - {"topology"})
     if unknown:
         raise ValueError(f"unknown table {unknown[0]!r} at the top level of the spec "

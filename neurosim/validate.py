@@ -50,17 +50,3 @@ def check_mask(name, value, size):
     if arr.shape != (size,) or not np.isin(arr, (0, 1)).all():
         raise ValueError(f"{name} must be a bool or a 0/1 array of length {size}")
     return arr.astype(bool)
-
-
-def check_spins(name, value, shape_tail, allow_zero=False):
-    """A batch of +-1 states [B, *shape_tail] (0 too when ``allow_zero``) -> int8."""
-    arr = np.asarray(value)
-    if arr.ndim == len(shape_tail):
-        arr = arr[None]
-    if arr.shape[1:] != tuple(shape_tail):
-        raise ValueError(f"{name} must have shape [B, {', '.join(map(str, shape_tail))}], got {np.shape(value)}")
-    allowed = (-1, 0, 1) if allow_zero else (-1, 1)
-    if not np.isin(arr, allowed).all():
-        what = "-1, 0 (neutral) or +1" if allow_zero else "-1 or +1"
-        raise ValueError(f"{name} must hold only {what}")
-    return np.ascontiguousarray(arr, dtype=np.int8)

@@ -1,6 +1,8 @@
 """Small networks shared by the engine and backend tests: every ready topology,
 plus hand-made cases (partial masks, exact ties at h = 0)."""
 import importlib
+import platform
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +97,21 @@ def check_files(res, common):
     tree = common.read_h5(res["files"]["h5"])
     assert tree["attrs"]["quick"] == 1
     return tree, md
+
+
+# The backends outside the core, and where their pinned releases run. There, their tests
+# need them (missing is an error, never a skip); elsewhere (the newest Python of
+# `make test-core-latest`) their tests are skipped with this reason.
+NP = tuple(int(v) for v in np.__version__.split(".")[:2])
+BACKENDS = {
+    "lava": (sys.version_info[:2] == (3, 10) and NP < (2, 0),
+             "lava-nc 0.10 (the `lava` extra) runs only on Python 3.10 with numpy < 2"),
+    "brian2": (NP < (2, 4), "brian2 2.9 (the `brian2` extra) fails to import with numpy >= 2.4"),
+}
+
+
+def cannot_run(name):
+    """Why backend ``name`` cannot run here, or None where it can (there its tests
+    import it, and fail loudly if it is missing)."""
+    runs_here, why = BACKENDS[name]
+    return None if runs_here else f"{why}; this is Python {platform.python_version()} with numpy {np.__version__}"

@@ -22,6 +22,7 @@ import neurosim as ns
 from neurosim import topologies
 from neurosim.continuous import ContinuousConfig, ContinuousTrainer, integrate
 from neurosim.learning import TrainConfig
+from conftest import cannot_run
 
 COMBOS = [("hard", "euler"), ("hard", "event"), ("poisson", "euler"), ("poisson", "event")]
 METHODS_P = ("euler", "event")
@@ -209,6 +210,8 @@ def test_import_does_not_load_brian2():
 # ------------------------------------------------------------------ Brian2 (numpy target)
 @pytest.fixture(scope="module")
 def nb2():
+    if reason := cannot_run("brian2"):
+        pytest.skip(reason)
     from neurosim.continuous import brian2 as backend
     return backend
 

@@ -120,7 +120,7 @@ class WorkerState:
         from neurosim.hw.lava.learning import input_rule, margin_rule
         self.close()
         learn = spec.get("learning")
-        rule = margin_rule(learn, spec["fixed_point"]) if learn else None
+        rule = margin_rule(learn) if learn else None
         rule_in = input_rule(learn) if learn and spec.get("input") is not None else None
         self.graph = build_graph(spec, record=record, learning_rule=rule, input_rule=rule_in)
         return {"connections": sorted(self.graph.conns)}
@@ -153,10 +153,6 @@ class WorkerState:
         from neurosim.hw.lava.learning import read_weights
         return read_weights(self._graph())
 
-    def op_get(self, names):
-        g = self._graph()
-        return {name: _var(g, name).get() for name in names}
-
     def op_stop(self):
         self.close()
         return True
@@ -165,12 +161,6 @@ class WorkerState:
         if self.graph is None:
             raise RuntimeError("no Lava graph: send 'build' first")
         return self.graph
-
-
-def _var(graph, name):
-    owner, var = name.split(".", 1)
-    obj = graph.neuron if owner == "neuron" else graph.conns[owner]
-    return getattr(obj, var)
 
 
 def main():

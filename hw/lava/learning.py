@@ -77,7 +77,7 @@ def _loihi3f(dw, learn):
     return rule
 
 
-def margin_rule(learn, fixed_point=None):
+def margin_rule(learn):
     """The Loihi3F rule of the J update, Eq. 84 (see the module docstring)."""
     return _loihi3f(RULE, learn)
 
@@ -188,7 +188,6 @@ class _Session:
         self.spec = spec
         self.timeout = timeout
         self.worker = None
-        self.seconds = 0.0
 
     def __enter__(self):
         return self.start()

@@ -153,7 +153,7 @@ class ContinuousTrainer(Trainer):
             out[start:start + len(xb)] = s
         return out
 
-    def fit(self, data, epochs=None, validation=None, progress=False, on_epoch=None):
+    def fit(self, data, epochs=None, validation=None, progress=None, on_epoch=None):
         if self.continuous.backend == "numba":
             return super().fit(data, epochs=epochs, validation=validation, progress=progress, on_epoch=on_epoch)
         from .brian2 import fit_brian2

@@ -33,6 +33,7 @@ multiplied by 1 - eta_eff w). The supervisory field of a classification target c
 is lam_y W_back e_c (``label_encoding="onehot"``: e_c the 0/1 one-hot vector, the
 prototype of class c) or lam_y W_back enc(y) (``"code"``, see ``config.py``).
 """
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -227,7 +228,7 @@ class Trainer:
     def accuracy(self, x, labels):
         return float(np.mean(self.predict(x) == np.asarray(labels)))
 
-    def fit(self, data, epochs=None, validation=None, progress=False, on_epoch=None):
+    def fit(self, data, epochs=None, validation=None, progress=None, on_epoch=None):
         """Train on a classification Dataset, continuing from ``self.epoch`` up to
         epoch ``epochs`` (default: config.epochs). With readout='softmax' the first
         half of config.epochs trains J and W_in only and the second half trains the
@@ -236,11 +237,14 @@ class Trainer:
         samples, that of the last epoch on all of them. With ``evaluate="start"``
         (the authors' code) each row holds the accuracies measured before its
         epoch, and the last row also those after it (``end_train_accuracy``,
-        ``end_val_accuracy``).
+        ``end_val_accuracy``). ``progress`` shows a bar of each epoch's
+        mini-batches on stderr; by default (None) when stderr is a terminal.
 
         BLAS runs on one thread meanwhile: its products here are small ([B, D] x
         [D, N]) and its idle threads compete with the engine's (measured on 2
         cores: an epoch at N = 1600 took 1.3x as long with OpenBLAS's default)."""
+        if progress is None:
+            progress = sys.stderr.isatty()
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(data, epochs, validation, progress, on_epoch)
 
