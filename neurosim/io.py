@@ -18,9 +18,15 @@ the registered kind that wrote it:
 - ``array``: dataset value (any numeric or bool numpy array).
 - ``dict``: attribute keys (JSON list, in order); one group per key.
 
-Arrays keep their dtype; non-empty ones carry a Fletcher-32 checksum (damage is
-caught on read) and those over 1 MB are gzip-compressed. Writes go to a temp
-file in the target's directory, renamed into place only when complete.
+Arrays keep their dtype; non-empty ones carry a Fletcher-32 checksum and those
+over 1 MB are gzip-compressed. The root attribute ``checksum`` (format version
+2) is the SHA-256 of the whole tree, every attribute and dataset (:func:`checksum`).
+A read first checks each dataset's declared size against the bytes the file
+stores and the memory available, then the checksum, then the content (a
+compiled network by the IR validator, :mod:`neurosim.ir_check`), so a damaged
+or edited file is refused before anything is used. Writes go to a temp file in
+the target's directory, renamed into place only when complete
+(:func:`neurosim.files.atomic_path`).
 
 Later modules add kinds with :func:`register_kind` and nest them with
 :func:`save_group` / :func:`load_group`; old format versions are upgraded by the
@@ -28,10 +34,10 @@ functions in :data:`MIGRATIONS`.
 """
 import contextlib
 import errno
+import hashlib
 import io
 import json
 import os
-import tempfile
 from collections import namedtuple
 from datetime import datetime, timezone
 from functools import partial
@@ -42,11 +48,14 @@ import scipy.sparse as sp
 
 from .compiled import CompiledNetwork
 from .engine.relax import RelaxResult
+from .files import atomic_path, exists_error
+from .ir_check import check_array, check_compressed
 from .network import Network, Population, Projection
+from .resources import check_memory, gib
 
 FORMAT = "neurosim"
-FORMAT_VERSION = 1
-ROOT_ATTRS = ("format", "format_version", "kind", "neurosim_version", "created", "user_attrs")
+FORMAT_VERSION = 2
+ROOT_ATTRS = ("format", "format_version", "kind", "neurosim_version", "created", "user_attrs", "checksum")
 COMPRESS_BYTES = 1 << 20
 
 Kind = namedtuple("Kind", "cls write read summarize")
@@ -54,9 +63,11 @@ KINDS = {}
 """Registered kinds: name -> Kind(cls, write(group, obj), read(group) -> obj,
 summarize(obj) -> dict or None). Use :func:`register_kind` to add one."""
 
-MIGRATIONS = {}
+MIGRATIONS = {1: lambda root: None}
 """Format upgrades: version v -> function(root) that rewrites an in-memory copy
-of a version-v file into version v + 1 in place. Version 1 is the first format."""
+of a version-v file into version v + 1 in place. Version 1 is the first format;
+version 2 adds the root attribute ``checksum`` (:func:`checksum`) and nothing
+else, so a version-1 file reads as it is (without that check)."""
 
 
 class NeurosimFileError(ValueError):
@@ -213,7 +224,21 @@ _NETWORK_LAYOUT = (("pop_sizes", "iu", ("P",)), ("pop_j_d", "f", ("P",)),
 _CSR_LAYOUT = (("indptr", "iu", ("rows+1",)), ("indices", "iu", ("nnz",)), ("data", "f", ("nnz",)))
 
 
+def _check_network(net):
+    """What a network file must hold for compile to read it safely: valid CSR
+    weights, finite J_D and maps (seed and lambdas: ``Network`` checks them)."""
+    for i, p in enumerate(net.projections):
+        w = p.weights.tocsr()
+        check_compressed(f"projection {i} ({p.pre} -> {p.post}) ", w.indptr, w.indices, w.data, *w.shape)
+    check_array("pop_j_d", [p.j_d for p in net.populations], "f", (None,), finite=True)
+    for m in _MAPS:
+        if getattr(net, m) is not None:
+            check_array(m, getattr(net, m), "b" if m == "w_in_mask" else "f", (None, None), finite=True)
+    return net
+
+
 def _write_network(g, net):
+    _check_network(net)
     seed = int(net.seed)
     g.attrs["seed"] = seed if -2 ** 63 <= seed < 2 ** 63 else str(seed)
     g.attrs["draws"] = int(net._draws)
@@ -253,9 +278,13 @@ def _read_network(g):
     projs = _child(g, "projections", h5py.Group)
     projections = [_read_projection(_child(projs, str(i), h5py.Group), size_of)
                    for i in range(int(_attr(projs, "count")))]
-    return Network(seed=int(_attr(g, "seed")), lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"),
-                   populations=pops, projections=projections, meta=_json_attr(g, "meta"),
-                   _draws=int(_attr(g, "draws")), **{m: arr[m] for m in _MAPS})
+    try:
+        return _check_network(Network(
+            seed=int(_attr(g, "seed")), lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"), populations=pops,
+            projections=projections, meta=_json_attr(g, "meta"), _draws=int(_attr(g, "draws")),
+            **{m: arr[m] for m in _MAPS}))
+    except ValueError as e:
+        raise _bad(g, f"not a valid network: {e}") from None
 
 
 def _read_projection(q, size_of):
@@ -267,6 +296,10 @@ def _read_projection(q, size_of):
     if shape != (size_of[post], size_of[pre]):
         raise _bad(q, f"weights have shape {shape}, expected {(size_of[post], size_of[pre])} (post, pre)")
     csr = _read_arrays(q, _CSR_LAYOUT, {"rows+1": shape[0] + 1})
+    try:
+        check_compressed("", csr["indptr"], csr["indices"], csr["data"], *shape)
+    except ValueError as e:
+        raise _bad(q, f"weights are not a valid CSR matrix: {e}") from None
     w = sp.csr_matrix((csr["data"], csr["indices"], csr["indptr"]), shape=shape)
     w.indices, w.indptr = csr["indices"], csr["indptr"]   # scipy may narrow the index dtype
     return Projection(post, pre, w, bool(_attr(q, "learnable")))
@@ -284,6 +317,7 @@ _COMPILED_LAYOUT = (
 
 
 def _write_compiled(g, cn):
+    cn.validate()
     for name in cn.ARRAYS:
         _write_array(g, name, getattr(cn, name))
     g.attrs["n"] = int(cn.n)
@@ -295,8 +329,11 @@ def _write_compiled(g, cn):
 def _read_compiled(g):
     n, names = int(_attr(g, "n")), tuple(_json_attr(g, "pop_names"))
     arr = _read_arrays(g, _COMPILED_LAYOUT, {"N": n, "N+1": n + 1, "P+1": len(names) + 1})
-    cn = CompiledNetwork(n=n, pop_names=names, lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"),
-                         meta=_attr(g, "meta"), **arr)
+    try:
+        cn = CompiledNetwork(n=n, pop_names=names, lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"),
+                             meta=_attr(g, "meta"), **arr)
+    except ValueError as e:
+        raise _bad(g, f"not a valid network: {e}") from None
     stored, actual = _attr(g, "content_hash"), cn.content_hash()
     if stored != actual:
         raise _bad(g, f"content hash mismatch (stored {stored[:16]}..., computed {actual[:16]}...): "
@@ -413,85 +450,48 @@ def save(obj, path, overwrite=True, attrs=None):
     except (TypeError, ValueError) as e:
         raise ValueError(f"attrs must be a JSON-serialisable dict: {e}") from None
     if not overwrite and os.path.exists(path):
-        raise _exists(path)
-
-    def fill(f):
+        raise exists_error(path)
+    with atomic_path(path, overwrite) as tmp, h5py.File(tmp, "w") as f:
         f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, neurosim_version=__version__,
                        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), user_attrs=user_attrs)
         save_group(f, obj)
-
-    _atomic_write(path, fill, overwrite)
+        f.attrs["checksum"] = checksum(f)
     return path
-
-
-def _exists(path):
-    return FileExistsError(errno.EEXIST, "file exists (pass overwrite=True to replace it)", path)
-
-
-def _atomic_write(path, fill, overwrite):
-    """Write through a temp file beside ``path`` and rename it into place; on any
-    error the temp file is removed and ``path`` is left as it was."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(errno.ENOENT, "no such directory", directory)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            fill(f)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode(path))
-        _publish(tmp, path, overwrite)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _file_mode(path):
-    """The mode the final file gets: the replaced file's, else 0o666 less the umask."""
-    if os.path.exists(path):
-        return os.stat(path).st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _publish(tmp, path, overwrite):
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)          # atomic "create only if absent"
-    except FileExistsError:
-        raise _exists(path) from None
-    except OSError:                 # no hard links on this file system
-        if os.path.exists(path):
-            raise _exists(path) from None
-        os.replace(tmp, path)
-        return
-    os.unlink(tmp)
 
 
 # ------------------------------------------------------------------- reading
 @contextlib.contextmanager
 def _reading(path):
     """Open a neurosim file read-only, checked and migrated to FORMAT_VERSION."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(errno.ENOENT, "no such neurosim file", path)
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        what = "a damaged HDF5 file (truncated?)" if h5py.is_hdf5(path) else "not an HDF5 file"
-        raise NeurosimFileError(f"cannot open: {what} ({e})", path) from e
-    with f:
+    with _opened(path) as f:
         version = _guarded(path, _check_header, f)
+        _guarded(path, _check_storage, f)
+        _guarded(path, _check_checksum, f, version)
         if version == FORMAT_VERSION:
             yield f
         else:
             with _guarded(path, _migrate, f, version) as mem:
                 yield mem
+
+
+@contextlib.contextmanager
+def _opened(path):
+    """An HDF5 file open for reading; a missing path, a directory or a file that
+    is not (or no longer) HDF5 is a clear error naming the path."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, "no such neurosim file", path)
+    if os.path.isdir(path):
+        raise NeurosimFileError("a directory, not a neurosim file", path)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        try:
+            what = "a damaged HDF5 file (truncated?)" if h5py.is_hdf5(path) else "not an HDF5 file"
+        except OSError:
+            what = "unreadable"
+        raise NeurosimFileError(f"cannot open: {what} ({e})", path) from e
+    with f:
+        yield f
 
 
 def _check_header(f):
@@ -511,6 +511,77 @@ def _check_header(f):
         raise _bad(f, f"format version {version} cannot be read: this neurosim ({__version__}) reads format "
                       f"version {FORMAT_VERSION} and has no migration from version {missing[0]}")
     return version
+
+
+def checksum(root):
+    """SHA-256 over the whole tree under ``root``, in name order: every group,
+    every attribute (but the root's ``checksum``) and every dataset's dtype,
+    shape and values. :func:`save` stores it as the root attribute
+    ``checksum``; every read recomputes it before anything is used."""
+    h = hashlib.sha256()
+
+    def visit(node):
+        h.update(f"{type(node).__name__} {node.name}".encode())
+        for key in sorted(node.attrs):
+            if node.name != "/" or key != "checksum":
+                h.update(f"@{key}=".encode() + _value_bytes(node.attrs[key]))
+        if isinstance(node, h5py.Dataset):
+            h.update(_value_bytes(node[()]))
+        else:
+            for key in sorted(node):
+                visit(node[key])
+
+    visit(root)
+    return h.hexdigest()
+
+
+def _value_bytes(value):
+    """Bytes that identify an attribute or dataset value, its dtype and shape included."""
+    if isinstance(value, str):
+        return b"s" + value.encode("utf-8", "surrogatepass")
+    if isinstance(value, bytes):
+        return b"b" + value
+    arr = np.asarray(value)
+    if arr.dtype.kind in "OSU":
+        return b"j" + json.dumps(arr.tolist(), default=repr).encode()
+    return f"{arr.dtype.str}{arr.shape}".encode() + np.ascontiguousarray(arr).tobytes()
+
+
+def _check_checksum(f, version):
+    """Files from format version 2 on carry the checksum of their whole tree."""
+    stored = _plain(f.attrs.get("checksum"))
+    if stored is None:
+        if version >= 2:
+            raise _bad(f, "missing attribute 'checksum': the file is corrupt or was edited")
+        return
+    actual = checksum(f)
+    if stored != actual:
+        raise _bad(f, f"checksum mismatch (stored {str(stored)[:16]}..., computed {actual[:16]}...): "
+                      "the file is corrupt or was edited")
+
+
+GZIP_MAX_RATIO = 1100  # zlib never compresses better than about 1032:1
+
+
+def _check_storage(f):
+    """Before anything is read: every dataset declares no more bytes than the
+    file stores for it (times zlib's best ratio when compressed), and all of
+    them together fit in the available memory."""
+    total = 0
+
+    def visit(name, node):
+        nonlocal total
+        if not isinstance(node, h5py.Dataset) or node.shape is None:
+            return
+        declared = int(np.prod(node.shape, dtype=object)) * node.dtype.itemsize
+        stored = node.id.get_storage_size()
+        if declared > stored * (GZIP_MAX_RATIO if node.compression else 1):
+            raise _bad(node, f"declares {gib(declared)} but the file stores {gib(stored)} of it: "
+                             "the file is corrupt or was edited")
+        total += declared
+
+    f.visititems(visit)
+    check_memory(f"reading {f.filename}", total)
 
 
 def _migrate(f, version):
@@ -552,13 +623,28 @@ def describe(path):
     """A dict summarising a saved file: kind, format version, writer, user attrs
     and the kind's summary (for networks: N, populations, couplings, input dim,
     classes, lam_x, lam_y, meta, content hash; for results: batch, converged
-    fraction, steps; for dicts: ``items``, one summary per key)."""
+    fraction, steps; for dicts: ``items``, one summary per key). The results
+    file of an experiment or a sweep (``experiments/``: plain HDF5 with a root
+    attribute ``experiment``) is described by its attributes and datasets."""
     path = os.fspath(path)
+    with _opened(path) as f:
+        if f.attrs.get("format") != FORMAT and "experiment" in f.attrs:
+            return _guarded(path, _describe_results, f, path)
     with _reading(path) as f:
         return _guarded(path, lambda: {
             "path": path, "format_version": _attr(f, "format_version"),
             "neurosim_version": _attr(f, "neurosim_version"), "created": _attr(f, "created"),
             "attrs": _json_attr(f, "user_attrs"), **_summarize(_read_group(f))})
+
+
+def _describe_results(f, path):
+    """An experiment's or a sweep's results file, from its metadata alone."""
+    datasets = {}
+    f.visititems(lambda name, node: datasets.__setitem__(name, f"{node.dtype} {list(node.shape or ())}")
+                 if isinstance(node, h5py.Dataset) else None)
+    return {"path": path, "kind": "results", "experiment": _attr(f, "experiment"),
+            "created": _plain(f.attrs.get("created")), "attrs": {k: _plain(v) for k, v in f.attrs.items()},
+            "datasets": datasets}
 
 
 _LABELS = {"network": "network", "compiled": "compiled network", "result": "relaxation result",
@@ -567,6 +653,11 @@ _LABELS = {"network": "network", "compiled": "compiled network", "result": "rela
 
 def format_description(d):
     """Human-readable text for a :func:`describe` dict (``neurosim info``)."""
+    if d["kind"] == "results":
+        return "\n".join([f"{d['path']}: results of experiment {d['experiment']!r} (created {d['created']})",
+                          *(f"  {k} = {v!r}" for k, v in d["attrs"].items() if k not in ("experiment", "created")),
+                          f"  {len(d['datasets'])} dataset(s):",
+                          *(f"    {k}: {v}" for k, v in d["datasets"].items())])
     head = (f"{d['path']}: neurosim file, format version {d['format_version']} "
             f"(neurosim {d['neurosim_version']}, created {d['created']})")
     lines = [head]

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .patterns import make_pattern
-from .validate import check_finite, check_mask, check_nonneg, check_positive_int
+from .validate import check_bool, check_finite, check_int, check_mask, check_nonneg, check_positive_int, check_real
 
 
 @dataclass
@@ -59,6 +59,10 @@ class Network:
     w_out: np.ndarray = None
     meta: dict = field(default_factory=dict)
     _draws: int = 0
+
+    def __post_init__(self):
+        check_int("seed", self.seed, lo=0)
+        self.lam_x, self.lam_y = check_real("lam_x", self.lam_x, lo=0), check_real("lam_y", self.lam_y, lo=0)
 
     # ----------------------------------------------------------------- helpers
     def rng(self):
@@ -120,6 +124,7 @@ class Network:
         (non-boolean) ``pattern`` matrix with ``weights=None`` gives its own values.
         """
         po, pr = self.population(post), self.population(pre)
+        check_bool("learnable", learnable)
         A, values = make_pattern(pattern, po.size, pr.size, rho, blocks, self.rng, square=post == pre)
         if weights is None and values is not None:
             weights = values

@@ -2,6 +2,7 @@
 import numpy as np
 import scipy.sparse as sp
 
+from .resources import check_memory
 from .validate import check_positive_int, check_unit
 
 NAMED = ("random", "full", "one_to_one", "block")
@@ -43,6 +44,7 @@ def make_pattern(pattern, n_post, n_pre, rho, blocks, rng, square):
     if isinstance(pattern, str):
         if pattern not in NAMED:
             raise ValueError(f"pattern must be one of {NAMED}, a matrix or a networkx graph, got {pattern!r}")
+        _check_size(pattern, n_post, n_pre, rho, blocks)
         if pattern == "random":
             if rho is None:
                 raise ValueError("rho is required for pattern='random' (a density in [0, 1])")
@@ -80,6 +82,19 @@ def make_pattern(pattern, n_post, n_pre, rho, blocks, rng, square):
         A.eliminate_zeros()
     A.sort_indices()
     return A, values
+
+
+BYTES_PER_ENTRY = 64  # peak while a pattern is drawn, weighted, then compiled (CSR, COO and CSC copies)
+
+
+def _check_size(pattern, n_post, n_pre, rho, blocks):
+    """Refuse a named pattern whose expected entries cannot fit in memory."""
+    full = float(n_post) * n_pre
+    share = {"random": rho if isinstance(rho, (int, float)) else 0.0, "full": 1.0,
+             "one_to_one": 1.0 / max(n_pre, 1), "block": 1.0 / blocks if isinstance(blocks, int) and blocks > 0 else 0.0}
+    entries = full * share[pattern]
+    check_memory(f"a {pattern!r} pattern of {n_post} x {n_pre} neurons ({entries:.3g} couplings)",
+                 entries * BYTES_PER_ENTRY)
 
 
 def _is_graph(obj):
