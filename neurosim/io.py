@@ -19,12 +19,13 @@ the registered kind that wrote it:
 - ``dict``: attribute keys (JSON list, in order); one group per key.
 
 Arrays keep their dtype; non-empty ones carry a Fletcher-32 checksum and those
-over 1 MB are gzip-compressed. The root attribute ``checksum`` (format version
-2) is the SHA-256 of the whole tree, every attribute and dataset (:func:`checksum`).
-A read first checks each dataset's declared size against the bytes the file
-stores and the memory available, then the checksum, then the content (a
-compiled network by the IR validator, :mod:`neurosim.ir_check`), so a damaged
-or edited file is refused before anything is used. Writes go to a temp file in
+over 1 MB are gzip-compressed. From format version 2 on, the file's first 512
+bytes (an HDF5 user block) hold its seal: the SHA-256 of every byte after them,
+so of every stored array and attribute (:func:`seal`). A read checks the seal
+before HDF5 parses anything, then each dataset's declared size against the
+bytes the file stores and the memory available, then the content (a compiled
+network by the IR validator, :mod:`neurosim.ir_check`), so a damaged or edited
+file is refused before anything in it is used. Writes go to a temp file in
 the target's directory, renamed into place only when complete
 (:func:`neurosim.files.atomic_path`).
 
@@ -55,7 +56,9 @@ from .resources import check_memory, gib
 
 FORMAT = "neurosim"
 FORMAT_VERSION = 2
-ROOT_ATTRS = ("format", "format_version", "kind", "neurosim_version", "created", "user_attrs", "checksum")
+ROOT_ATTRS = ("format", "format_version", "kind", "neurosim_version", "created", "user_attrs")
+USERBLOCK = 512                  # bytes before the HDF5 part: the seal (see :func:`seal`)
+SEAL = b"neurosim sha256 "
 COMPRESS_BYTES = 1 << 20
 
 Kind = namedtuple("Kind", "cls write read summarize")
@@ -66,8 +69,8 @@ summarize(obj) -> dict or None). Use :func:`register_kind` to add one."""
 MIGRATIONS = {1: lambda root: None}
 """Format upgrades: version v -> function(root) that rewrites an in-memory copy
 of a version-v file into version v + 1 in place. Version 1 is the first format;
-version 2 adds the root attribute ``checksum`` (:func:`checksum`) and nothing
-else, so a version-1 file reads as it is (without that check)."""
+version 2 adds the seal (:func:`seal`) and nothing else, so a version-1 file
+reads as it is (without that check)."""
 
 
 class NeurosimFileError(ValueError):
@@ -141,7 +144,7 @@ def _guarded(path, fn, *args):
         if e.path is None:
             raise NeurosimFileError(e.detail, path) from e
         raise
-    except (KeyError, OSError, TypeError, ValueError) as e:
+    except (KeyError, OSError, TypeError, ValueError, RuntimeError, IndexError, OverflowError) as e:
         raise NeurosimFileError(f"unreadable content ({type(e).__name__}: {e})", path) from e
 
 
@@ -451,11 +454,12 @@ def save(obj, path, overwrite=True, attrs=None):
         raise ValueError(f"attrs must be a JSON-serialisable dict: {e}") from None
     if not overwrite and os.path.exists(path):
         raise exists_error(path)
-    with atomic_path(path, overwrite) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, neurosim_version=__version__,
-                       created=datetime.now(timezone.utc).isoformat(timespec="seconds"), user_attrs=user_attrs)
-        save_group(f, obj)
-        f.attrs["checksum"] = checksum(f)
+    with atomic_path(path, overwrite) as tmp:
+        with h5py.File(tmp, "w", userblock_size=USERBLOCK) as f:
+            f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, neurosim_version=__version__,
+                           created=datetime.now(timezone.utc).isoformat(timespec="seconds"), user_attrs=user_attrs)
+            save_group(f, obj)
+        seal(tmp)
     return path
 
 
@@ -463,10 +467,12 @@ def save(obj, path, overwrite=True, attrs=None):
 @contextlib.contextmanager
 def _reading(path):
     """Open a neurosim file read-only, checked and migrated to FORMAT_VERSION."""
-    with _opened(path) as f:
+    with _opened(path) as (f, sealed):
         version = _guarded(path, _check_header, f)
+        if version >= 2 and not sealed:
+            raise NeurosimFileError("no checksum in the user block (format version 2 has one): the file is "
+                                    "corrupt or was edited", path)
         _guarded(path, _check_storage, f)
-        _guarded(path, _check_checksum, f, version)
         if version == FORMAT_VERSION:
             yield f
         else:
@@ -476,12 +482,14 @@ def _reading(path):
 
 @contextlib.contextmanager
 def _opened(path):
-    """An HDF5 file open for reading; a missing path, a directory or a file that
-    is not (or no longer) HDF5 is a clear error naming the path."""
+    """(HDF5 file open for reading, whether it carries a seal): the seal is
+    checked first; a missing path, a directory or a file that is not (or no
+    longer) HDF5 is a clear error naming the path."""
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, "no such neurosim file", path)
     if os.path.isdir(path):
         raise NeurosimFileError("a directory, not a neurosim file", path)
+    sealed = _check_seal(path)
     try:
         f = h5py.File(path, "r")
     except OSError as e:
@@ -491,7 +499,7 @@ def _opened(path):
             what = "unreadable"
         raise NeurosimFileError(f"cannot open: {what} ({e})", path) from e
     with f:
-        yield f
+        yield f, sealed
 
 
 def _check_header(f):
@@ -513,51 +521,38 @@ def _check_header(f):
     return version
 
 
-def checksum(root):
-    """SHA-256 over the whole tree under ``root``, in name order: every group,
-    every attribute (but the root's ``checksum``) and every dataset's dtype,
-    shape and values. :func:`save` stores it as the root attribute
-    ``checksum``; every read recomputes it before anything is used."""
+def seal(path):
+    """Write the SHA-256 of the file's HDF5 part (every byte after its user
+    block) into the user block: :func:`save` seals every file it writes, and
+    every read checks the seal before HDF5 parses a byte, so a damaged or edited
+    file is refused before anything in it is used (or can hang the HDF5
+    library). Call it after editing a file on purpose."""
+    with open(path, "r+b") as fh:
+        digest = _digest(fh)
+        fh.seek(0)
+        fh.write(SEAL + digest.encode() + b"\n")
+
+
+def _digest(fh):
+    fh.seek(USERBLOCK)
     h = hashlib.sha256()
-
-    def visit(node):
-        h.update(f"{type(node).__name__} {node.name}".encode())
-        for key in sorted(node.attrs):
-            if node.name != "/" or key != "checksum":
-                h.update(f"@{key}=".encode() + _value_bytes(node.attrs[key]))
-        if isinstance(node, h5py.Dataset):
-            h.update(_value_bytes(node[()]))
-        else:
-            for key in sorted(node):
-                visit(node[key])
-
-    visit(root)
+    while chunk := fh.read(1 << 20):
+        h.update(chunk)
     return h.hexdigest()
 
 
-def _value_bytes(value):
-    """Bytes that identify an attribute or dataset value, its dtype and shape included."""
-    if isinstance(value, str):
-        return b"s" + value.encode("utf-8", "surrogatepass")
-    if isinstance(value, bytes):
-        return b"b" + value
-    arr = np.asarray(value)
-    if arr.dtype.kind in "OSU":
-        return b"j" + json.dumps(arr.tolist(), default=repr).encode()
-    return f"{arr.dtype.str}{arr.shape}".encode() + np.ascontiguousarray(arr).tobytes()
-
-
-def _check_checksum(f, version):
-    """Files from format version 2 on carry the checksum of their whole tree."""
-    stored = _plain(f.attrs.get("checksum"))
-    if stored is None:
-        if version >= 2:
-            raise _bad(f, "missing attribute 'checksum': the file is corrupt or was edited")
-        return
-    actual = checksum(f)
+def _check_seal(path):
+    """True if the file carries a seal (checked: a mismatch is an error), False
+    if it has none (a version-1 file, or one neurosim did not write)."""
+    with open(path, "rb") as fh:
+        head = fh.read(len(SEAL) + 64)
+        if not head.startswith(SEAL):
+            return False
+        stored, actual = head[len(SEAL):].decode("ascii", "replace"), _digest(fh)
     if stored != actual:
-        raise _bad(f, f"checksum mismatch (stored {str(stored)[:16]}..., computed {actual[:16]}...): "
-                      "the file is corrupt or was edited")
+        raise NeurosimFileError(f"checksum mismatch (stored {stored[:16]}..., computed {actual[:16]}...): "
+                                "the file is corrupt or was edited", path)
+    return True
 
 
 GZIP_MAX_RATIO = 1100  # zlib never compresses better than about 1032:1
@@ -627,7 +622,7 @@ def describe(path):
     file of an experiment or a sweep (``experiments/``: plain HDF5 with a root
     attribute ``experiment``) is described by its attributes and datasets."""
     path = os.fspath(path)
-    with _opened(path) as f:
+    with _opened(path) as (f, _):
         if f.attrs.get("format") != FORMAT and "experiment" in f.attrs:
             return _guarded(path, _describe_results, f, path)
     with _reading(path) as f:
