@@ -184,21 +184,22 @@ line on stderr and exit status 2, never a traceback."""
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    args.argv = argv
+    command = "neurosim"
     try:
+        parser = make_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        args.argv, command = argv, f"neurosim {args.command}"
         return args.func(args)
     except KeyboardInterrupt as exc:
-        print(f"neurosim {args.command}: interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
+        print(f"{command}: interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
         return 130
     except USER_ERRORS as exc:
         if isinstance(exc, MemoryError) and not str(exc):
             exc = "out of memory"
-        print(f"neurosim {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"{command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
 
 

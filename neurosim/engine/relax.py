@@ -1,5 +1,4 @@
 """``relax``: run the reference engine on a batch and return a :class:`RelaxResult`."""
-import time
 from dataclasses import dataclass
 
 import numba as nb
@@ -177,20 +176,27 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
     return RelaxResult(s, steps, converged, flips, trajectory)
 
 
-SLICE_SECONDS = 0.2  # a kernel call lasts about this long at most: Ctrl-C is seen between calls
-FIRST_SLICE = 16     # steps of the first call
+FIRST_SLICE = 16          # steps of the first kernel call of a relaxation; later ones double ...
+SLICE_VALUES = 1 << 27    # ... up to this many (sample, neuron or coupling) visits: well under a second
 ONE_CALL_STEPS = 64  # relax_phases runs a schedule of at most this many steps in one kernel call
 
 
 def relax_rows(cn, mode, p, tie_code, seed, limit, t0, base, s, b, rec, steps, converged, flips, recorder=None):
     """Relax the rows of ``s`` [B, N] (samples ``base`` ...; ``rec`` = (J + K) s,
     carried along) from step ``t0`` to at most step ``limit`` under the fields
-    ``b`` ([B, N] or [1, N]), in slices of steps, each one kernel call of about
-    SLICE_SECONDS: between slices Python sees a pending Ctrl-C, and a
-    ``recorder``'s buffer grows with the steps taken. Slicing changes nothing:
-    draws are keyed by the step, a row that has converged re-runs a slice as the
-    fixed point it is (no change, its ``steps`` and ``converged`` kept), and the
-    others continue exactly where they stopped. ``flips`` is added to."""
+    ``b`` ([B, N] or [1, N]), in slices of steps, one kernel call each, so that
+    Python sees a pending Ctrl-C between them and a ``recorder``'s buffer grows
+    with the steps taken. The slices are fixed by the sizes (FIRST_SLICE steps,
+    doubling up to the steps whose worst case, every neuron evaluated and every
+    coupling pushed in every sample, is SLICE_VALUES), never by timing: a relaxation is
+    a pure function of its inputs. Draws are keyed by the step, a row that has
+    converged re-runs a slice as the fixed point it is (no change; its ``steps``
+    and ``converged`` are kept) and the others go on where they stopped: async
+    runs and dense sync / prob runs (lockstep) equal one uninterrupted call bit
+    for bit. A CSC sync / prob run starts each slice with its candidates in
+    index order, which may add one step's changes to a field in another order:
+    the states are the same unless a field lies within rounding error of 0.
+    ``flips`` is added to."""
     net = kernel_arrays(cn)
     rows = len(s)
     lockstep = _lockstep(cn, mode)
@@ -199,12 +205,12 @@ def relax_rows(cn, mode, p, tie_code, seed, limit, t0, base, s, b, rec, steps, c
         ends = np.empty((1,) + s.shape, dtype=np.int8)
     running = np.ones(rows, dtype=bool)
     start, span = t0, FIRST_SLICE
+    longest = max(FIRST_SLICE, SLICE_VALUES // (rows * (cn.n + cn.j.indices.size + cn.k.indices.size)))
     while True:
         end = min(limit, start + span)
         traj = recorder.rows(base, rows, end) if recorder else np.zeros((rows, 0, cn.n), dtype=np.int8)
         st, cv = np.zeros((rows, 1), dtype=np.int64), np.zeros((rows, 1), dtype=bool)
         fl = np.zeros(rows, dtype=np.int64)
-        tic = time.perf_counter()
         if lockstep:
             kernels.lockstep_phases(MODES[mode], p, tie_code, np.array([seed], dtype=np.int64),
                                     np.array([end], dtype=np.int64), 0, start, base, s, fields, rec, net, ends,
@@ -213,14 +219,12 @@ def relax_rows(cn, mode, p, tie_code, seed, limit, t0, base, s, b, rec, steps, c
             kernels.relax_batch(MODES[mode], p, seed, tie_code, end, start, base, s, b, rec, net, st[:, 0], cv[:, 0],
                                 fl, traj)
         st, cv = st[:, 0], cv[:, 0]
-        elapsed = time.perf_counter() - tic
         steps[running], converged[running] = st[running], cv[running]
         flips += fl
         running &= ~cv
         if end >= limit or not running.any():
             return
-        start = end
-        span = max(1, min(2 * span, int(span * SLICE_SECONDS / max(elapsed, 1e-9))))
+        start, span = end, min(2 * span, longest)
 
 
 class Recorder:

@@ -170,7 +170,7 @@ def resume_epochs(args, trainer, log):
     if args.epochs is None or args.epochs == planned:
         args.epochs = planned
         return
-    line = f"--epochs {args.epochs}: the checkpoint's run planned {planned} epochs and has {done}; "
+    line = f"--epochs {args.epochs}: the checkpoint's run planned {planned} epoch(s) and has done {done}; "
     line += (f"training continues to epoch {args.epochs}" if args.epochs > done
              else "nothing is left to train")
     if trainer.config.readout == "softmax":
