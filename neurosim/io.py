@@ -560,9 +560,11 @@ GZIP_MAX_RATIO = 1100  # zlib never compresses better than about 1032:1
 
 def _check_storage(f):
     """Before anything is read: every dataset declares no more bytes than the
-    file stores for it (times zlib's best ratio when compressed), and all of
-    them together fit in the available memory."""
-    total = 0
+    file stores for it (times zlib's best ratio when compressed), its data lie
+    inside the file after the superblock, every chunk is stored (HDF5 would
+    read a missing one as zeros), and all of them together fit in the
+    available memory."""
+    total, end = 0, os.path.getsize(f.filename)
 
     def visit(name, node):
         nonlocal total
@@ -573,10 +575,26 @@ def _check_storage(f):
         if declared > stored * (GZIP_MAX_RATIO if node.compression else 1):
             raise _bad(node, f"declares {gib(declared)} but the file stores {gib(stored)} of it: "
                              "the file is corrupt or was edited")
+        for offset, size in _extents(node):
+            if not f.userblock_size < offset <= end - size:
+                raise _bad(node, f"data at bytes {offset}..{offset + size} lie outside the file's data "
+                                 f"({f.userblock_size}..{end}): the file is corrupt or was edited")
         total += declared
 
     f.visititems(visit)
     check_memory(f"reading {f.filename}", total)
+
+
+def _extents(ds):
+    """(file offset, bytes) of every stored piece of a dataset: its chunks
+    (all of them must be stored), or its one contiguous block."""
+    if ds.chunks is None:
+        size = ds.id.get_storage_size()
+        return [(ds.id.get_offset(), size)] if size else []
+    expected = int(np.prod([-(-s // c) for s, c in zip(ds.shape, ds.chunks)], dtype=object))
+    if ds.id.get_num_chunks() != expected:
+        raise _bad(ds, f"stores {ds.id.get_num_chunks()} of its {expected} chunks: the file is corrupt or was edited")
+    return [(info.byte_offset, info.size) for info in map(ds.id.get_chunk_info, range(expected))]
 
 
 def _migrate(f, version):

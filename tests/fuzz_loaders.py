@@ -33,6 +33,7 @@ from collections import Counter
 import numpy as np
 
 import neurosim as ns
+from conftest import masked_network
 from neurosim import io as nio
 from neurosim.learning import TrainConfig
 from neurosim.learning.checkpoint import TrainingState
@@ -44,15 +45,7 @@ OUTCOMES = ("refused", "unchanged", "silent", "crash")
 def samples():
     """One object of every kind neurosim saves, small (no engine run: the
     result is made of arrays, so forked children inherit no thread pool)."""
-    net = ns.Network(seed=5, lam_x=1.5, lam_y=0.5)
-    net.add_population("a", 24, j_d=0.5, a_out=np.arange(24) % 2 == 0)
-    net.add_population("b", 24, j_d=0.25, a_in=False)
-    net.connect("a", "a", rho=0.3)
-    net.connect("b", "a", rho=0.2)
-    net.couple_chain("a", "b", 0.5, 0.5)
-    net.set_input(6, rho=0.5)
-    net.set_back(3)
-    net.set_output(3)
+    net = masked_network()
     cn = ns.compile(net)
     rng = np.random.default_rng(0)
     states = rng.choice(np.array([-1, 1], dtype=np.int8), size=(5, cn.n))

@@ -274,7 +274,7 @@ def test_ctrl_c_stops_a_long_relaxation_within_a_second():
         _, err = child.communicate(timeout=10)
     finally:
         child.kill()
-    assert time.perf_counter() - t0 < 1.5 and child.returncode == 130
+    assert time.perf_counter() - t0 < 2.0 and child.returncode == 130       # stop, print, exit
     assert err.strip() == "neurosim simulate: interrupted"
 
 
