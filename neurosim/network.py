@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .patterns import make_pattern
+from .resources import check_memory
 from .validate import check_bool, check_finite, check_int, check_mask, check_nonneg, check_positive_int, check_real
 
 
@@ -147,6 +148,7 @@ class Network:
         N(0, 1/(rho dim)) (or the given ``weights``); the pattern is kept as
         ``w_in_mask`` so learning stays on it."""
         dim = check_positive_int("dim", dim)
+        check_memory(f"W_in of {self.n} x {dim}", self.n * dim * 32)  # weights, mask, pattern while drawn
         if weights is None:
             A, _ = make_pattern("random", self.n, dim, rho, None, self.rng, square=False)
             W = _fill_weights(A, None, scale, rho, dim, self.rng).toarray()

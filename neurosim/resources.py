@@ -44,9 +44,14 @@ def gib(nbytes):
     return f"{int(nbytes)} bytes"
 
 
+SMALL = 1 << 26  # below 64 MiB nothing is checked (hot loops ask often)
+
+
 def check_memory(what, nbytes):
     """Refuse ``what`` (e.g. "the couplings of a -> a") if its estimated
     ``nbytes`` exceed the available memory; returns ``nbytes``."""
+    if nbytes < SMALL:
+        return nbytes
     avail = available_memory()
     if nbytes > avail:
         raise MemoryEstimateError(f"{what} needs about {gib(nbytes)} of memory, but only {gib(avail)} "

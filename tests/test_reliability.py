@@ -266,16 +266,18 @@ def test_ctrl_c_stops_a_long_relaxation_within_a_second():
     code = ("import sys; from neurosim.cli import main; print('ready', flush=True); sys.exit(main(["
             "'simulate', '--n', '300', '--rho', '1', '--j-d', '0', '--batch', '4', '--max-steps', '1099511627776']))")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(3.0)                       # inside main: compiling, or relaxing
-    t0 = time.perf_counter()
-    child.send_signal(signal.SIGINT)
     try:
-        _, err = child.communicate(timeout=10)
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(3.0)                   # inside main: compiling, or relaxing
+        t0 = time.perf_counter()
+        child.send_signal(signal.SIGINT)
+        line = child.stderr.readline()
+        stopped = time.perf_counter() - t0
+        rest = child.communicate(timeout=30)[1]
     finally:
         child.kill()
-    assert time.perf_counter() - t0 < 2.0 and child.returncode == 130       # stop, print, exit
-    assert err.strip() == "neurosim simulate: interrupted"
+    assert line.strip() == "neurosim simulate: interrupted" and not rest.strip() and child.returncode == 130
+    assert stopped < 1.0
 
 
 def test_ctrl_c_in_train_keeps_the_last_checkpoint(tmp_path):

@@ -132,7 +132,9 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
     from x and y. Random draws are keyed by (seed, step, sample, neuron): the same
     call gives the same result for any number of threads. ``out`` (int8 [B, N],
     C-ordered) receives the end states instead of a new array; ``out=s0`` relaxes
-    in place, without a copy of the batch.
+    in place, without a copy of the batch. ``record=True`` keeps the trajectory
+    in a buffer that grows with the steps taken (:class:`Recorder`). The run
+    goes in slices of steps (:func:`relax_rows`): Ctrl-C stops it between two.
     """
     if not isinstance(cn, CompiledNetwork):
         raise TypeError(f"cn must be a CompiledNetwork (use neurosim.compile), got {type(cn).__name__}")

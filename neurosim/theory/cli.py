@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 
-from ..cli_common import COUNT, NONNEG, REAL, number
 from . import _validate as V
 
 DEFAULT_D = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -152,29 +151,29 @@ def register(subparsers):
 
     e = sub.add_parser("entropy", help="annealed entropy of fixed points of an L-layer chain (Eqs. 17-27) "
                                        "and the RS stability coefficient (Eqs. 51, 55)")
-    e.add_argument("--jd", type=NONNEG, required=True, help="self-coupling J_D >= 0")
-    e.add_argument("--lam", type=NONNEG, default=0.0, help="chain coupling lambda (both directions)")
-    e.add_argument("--lam-l", type=NONNEG, default=None, help="coupling to the previous layer (default --lam)")
-    e.add_argument("--lam-r", type=NONNEG, default=None, help="coupling to the next layer (default --lam)")
-    e.add_argument("--layers", type=COUNT, default=1, help="number of layers L >= 1")
+    e.add_argument("--jd", type=float, required=True, help="self-coupling J_D >= 0")
+    e.add_argument("--lam", type=float, default=0.0, help="chain coupling lambda (both directions)")
+    e.add_argument("--lam-l", type=float, default=None, help="coupling to the previous layer (default --lam)")
+    e.add_argument("--lam-r", type=float, default=None, help="coupling to the next layer (default --lam)")
+    e.add_argument("--layers", type=int, default=1, help="number of layers L >= 1")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_entropy)
 
     le = sub.add_parser("local-entropy", help="internal/external entropy of dense fixed-point regions "
                                               "(End Matter, Eqs. 73-81) at y*(d), or the critical J_D")
-    le.add_argument("--jd", type=NONNEG, default=None, help="self-coupling J_D >= 0")
-    le.add_argument("--lam", type=NONNEG, default=0.0, help="chain coupling (with --layers 2)")
-    le.add_argument("--layers", type=COUNT, default=1, help="1 (core module) or 2 (chain)")
-    le.add_argument("--d", type=number(above=0.0, hi=0.5), nargs="+", default=None,
+    le.add_argument("--jd", type=float, default=None, help="self-coupling J_D >= 0")
+    le.add_argument("--lam", type=float, default=0.0, help="chain coupling (with --layers 2)")
+    le.add_argument("--layers", type=int, default=1, help="1 (core module) or 2 (chain)")
+    le.add_argument("--d", type=float, nargs="+", default=None,
                     help="distances d in (0, 0.5] (default: 0.001 ... 0.5)")
-    le.add_argument("--y", type=REAL, default=None, help="fixed y instead of y*(d)")
+    le.add_argument("--y", type=float, default=None, help="fixed y instead of y*(d)")
     le.add_argument("--critical", nargs="?", const="jd", choices=["jd", "lam"], default=None,
                     help="compute the critical J_D (default) or, with 'lam' and --layers 2, the critical lambda")
     le.add_argument("--json", action="store_true")
     le.set_defaults(func=cmd_local_entropy)
 
     c = sub.add_parser("capacity", help="RS capacity alpha_c(kappa) of the binary perceptron")
-    c.add_argument("--kappa", type=REAL, default=0.0, help="margin kappa")
+    c.add_argument("--kappa", type=float, default=0.0, help="margin kappa")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_capacity)
     return p
