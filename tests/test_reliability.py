@@ -75,15 +75,14 @@ def runs(tmp_path_factory):
 
 
 def test_info_eval_hw_and_lava_read_a_checkpoint(runs, capsys):
-    path = runs / "one.h5"
+    """In a fresh process (nothing registered by an earlier train), every
+    command reads the checkpoint train wrote."""
+    path = str(runs / "one.h5")
+    for argv in (["info", path], ["hw", "estimate", path], ["eval", path]):
+        done = subprocess.run([sys.executable, "-m", "neurosim.cli", *argv], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
     rc, out, _ = cli(["info", path, "--json"], capsys)
-    d = json.loads(out.strip().splitlines()[-1])
-    assert rc == 0 and d["items"]["training"] == {"kind": "training_state", "epoch": 1, "dataset": "prototypes",
-                                                  "last_epoch": d["items"]["training"]["last_epoch"]}
-    assert cli(["info", path], capsys)[1].count("training_state") == 1
-    assert cli(["eval", path, "--json"], capsys)[0] == 0
-    rc, out, _ = cli(["hw", "estimate", path, "--json"], capsys)
-    assert rc == 0 and json.loads(out.strip().splitlines()[-1])["neurons_recurrent"] == 30
+    assert rc == 0 and json.loads(out.strip().splitlines()[-1])["items"]["training"]["epoch"] == 1
     rc, out, _ = cli(["export", "lava", path, "--steps", "3", "--check", "--json"], capsys)
     assert rc == 0 and json.loads(out.strip().splitlines()[-1])["all_equal"]
 
