@@ -467,17 +467,25 @@ def save(obj, path, overwrite=True, attrs=None):
 @contextlib.contextmanager
 def _reading(path):
     """Open a neurosim file read-only, checked and migrated to FORMAT_VERSION."""
-    with _opened(path) as (f, sealed):
-        version = _guarded(path, _check_header, f)
-        if version >= 2 and not sealed:
-            raise NeurosimFileError("no checksum in the user block (format version 2 has one): the file is "
-                                    "corrupt or was edited", path)
-        _guarded(path, _check_storage, f)
-        if version == FORMAT_VERSION:
-            yield f
-        else:
-            with _guarded(path, _migrate, f, version) as mem:
-                yield mem
+    with _opened(path) as (f, sealed), _checked(path, f, sealed) as root:
+        yield root
+
+
+@contextlib.contextmanager
+def _checked(path, f, sealed):
+    """The open file ``f`` after the checks that come before any content is read
+    (header, seal present from version 2 on, dataset storage), migrated to
+    FORMAT_VERSION."""
+    version = _guarded(path, _check_header, f)
+    if version >= 2 and not sealed:
+        raise NeurosimFileError("no checksum in the user block (format version 2 has one): the file is "
+                                "corrupt or was edited", path)
+    _guarded(path, _check_storage, f)
+    if version == FORMAT_VERSION:
+        yield f
+    else:
+        with _guarded(path, _migrate, f, version) as mem:
+            yield mem
 
 
 @contextlib.contextmanager
@@ -640,14 +648,14 @@ def describe(path):
     file of an experiment or a sweep (``experiments/``: plain HDF5 with a root
     attribute ``experiment``) is described by its attributes and datasets."""
     path = os.fspath(path)
-    with _opened(path) as (f, _):
+    with _opened(path) as (f, sealed):
         if f.attrs.get("format") != FORMAT and "experiment" in f.attrs:
             return _guarded(path, _describe_results, f, path)
-    with _reading(path) as f:
-        return _guarded(path, lambda: {
-            "path": path, "format_version": _attr(f, "format_version"),
-            "neurosim_version": _attr(f, "neurosim_version"), "created": _attr(f, "created"),
-            "attrs": _json_attr(f, "user_attrs"), **_summarize(_read_group(f))})
+        with _checked(path, f, sealed) as root:
+            return _guarded(path, lambda: {
+                "path": path, "format_version": _attr(root, "format_version"),
+                "neurosim_version": _attr(root, "neurosim_version"), "created": _attr(root, "created"),
+                "attrs": _json_attr(root, "user_attrs"), **_summarize(_read_group(root))})
 
 
 def _describe_results(f, path):

@@ -151,6 +151,8 @@ def run_settings(args):
 def check_resume(args, info):
     """Refuse --resume with a flag that contradicts the checkpoint's settings,
     listing every difference."""
+    if info.get("time") == "continuous":
+        raise ValueError(f"--resume: {args.out} was written by 'neurosim continuous train', which does not resume")
     stored = info.get("args")
     given = sorted(given_flags(args) - FREE_FLAGS)
     if stored is None and given:
