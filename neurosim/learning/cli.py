@@ -224,16 +224,12 @@ def fit_and_report(trainer, data, val, args, info, **extra):
               f"({time.perf_counter() - t0:.1f} s)", file=log, flush=True)
         if args.out:
             save_checkpoint(tr, args.out, info)
-            saved.append(tr.epoch)
 
-    saved = []
     try:
         history = trainer.fit(data, epochs=args.epochs, validation=val, progress=not args.no_progress,
                               on_epoch=on_epoch)
     except KeyboardInterrupt:
-        kept = (f"the checkpoint {args.out} holds epoch {saved[-1]}" if saved
-                else f"{args.out} was not changed" if args.out else "nothing was saved (no --out)")
-        raise Interrupted(kept) from None
+        raise Interrupted(kept(args.out)) from None
     last = history[-1] if history else {}
     summary = {"dataset": args.dataset, "topology": args.topology, "n": int(trainer.cn.n), **extra,
                "epochs": trainer.epoch, "seconds": time.perf_counter() - t0, **last,
@@ -244,6 +240,18 @@ def fit_and_report(trainer, data, val, args, info, **extra):
         print(f"train accuracy {last.get('train_accuracy', float('nan')):.4f}, "
               f"validation accuracy {last.get('val_accuracy', float('nan')):.4f}")
     return 0
+
+
+def kept(out):
+    """What a Ctrl-C leaves, read from the file itself (a save is atomic: the
+    checkpoint holds the last epoch whose save completed)."""
+    from ..io import NeurosimFileError, describe
+    if not out:
+        return "nothing was saved (no --out)"
+    try:
+        return f"the checkpoint {out} holds epoch {describe(out)['items']['training']['epoch']}"
+    except (OSError, NeurosimFileError, KeyError):
+        return f"no checkpoint was saved in {out}"
 
 
 def train_mlp(args, data, val):
