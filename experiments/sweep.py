@@ -4,7 +4,8 @@ A sweep is a TOML file::
 
     [sweep]
     name = "jd-by-seed"        # optional (default: the file's stem)
-    runner = "train"           # "train" (default) or "package.module:function"
+    runner = "train"           # a registered runner (RUNNERS: "train", the default), or
+                               # "package.module:function" with allow_import (--allow-import)
     retries = 2                # extra attempts for a point that fails (default 1)
 
     [fixed]                    # parameters shared by every point
@@ -17,7 +18,11 @@ A sweep is a TOML file::
     seed = [0, 1]
 
 Each point runs ``runner(params) -> dict`` on a Dask worker, where ``params`` is
-``fixed`` updated with the point's grid values. The default runner ``train``
+``fixed`` updated with the point's grid values. A runner is a name registered in
+:data:`RUNNERS` (:func:`register_runner` adds one). A config may instead name
+any importable ``module:function``, which runs whatever code that module holds:
+only with ``allow_import=True`` (``neurosim sweep --allow-import``), so a TOML
+file from elsewhere cannot run a command (``runner = "subprocess:run"``). The default runner ``train``
 trains a ready topology on a data set with Algorithm 1 (see :func:`train_point`
 for its parameters). The cluster is a ``distributed.LocalCluster`` (in-process,
 two threads) unless a scheduler address is given.
@@ -58,6 +63,8 @@ from pathlib import Path
 
 import numpy as np
 
+from neurosim.files import check_output
+
 DEFAULT_RETRIES = 1
 
 
@@ -78,8 +85,9 @@ class SweepConfig:
                 for values in itertools.product(*(self.grid[k] for k in keys))]
 
 
-def load_config(source, name=None):
-    """A :class:`SweepConfig` from a TOML file path, TOML text or a dict."""
+def load_config(source, name=None, allow_import=False):
+    """A :class:`SweepConfig` from a TOML file path, TOML text or a dict; a
+    ``module:function`` runner needs ``allow_import``."""
     try:
         import tomllib
     except ModuleNotFoundError:      # Python < 3.11
@@ -113,6 +121,9 @@ def load_config(source, name=None):
     runner = head.get("runner", "train")
     if not isinstance(runner, str) or not (runner in RUNNERS or ":" in runner):
         raise ValueError(f"sweep config: runner must be one of {sorted(RUNNERS)} or 'module:function', got {runner!r}")
+    if runner not in RUNNERS and not allow_import:
+        raise ValueError(f"sweep config: runner {runner!r} is not a registered runner ({', '.join(sorted(RUNNERS))}); "
+                         "an importable 'module:function' runs arbitrary code: pass --allow-import to allow it")
     grid = dict(data.get("grid", {}))
     if not grid:
         raise ValueError("sweep config: [grid] must list at least one parameter, e.g. j_d = [0.25, 0.5]")
@@ -185,11 +196,23 @@ def train_point(params):
 RUNNERS = {"train": train_point}
 
 
-def resolve_runner(spec):
+def register_runner(name, fn):
+    """Make ``fn(params) -> dict`` available to sweep configs as ``runner = name``."""
+    if not isinstance(name, str) or not name or ":" in name or not callable(fn):
+        raise ValueError(f"register_runner needs a name without ':' and a callable, got {name!r}, {fn!r}")
+    RUNNERS[name] = fn
+
+
+def resolve_runner(spec, allow_import=False):
+    """The callable of a runner: itself, a registered name, or (``allow_import``)
+    an importable ``module:function``."""
     if callable(spec):
         return spec
     if spec in RUNNERS:
         return RUNNERS[spec]
+    if not allow_import:
+        raise ValueError(f"runner {spec!r} is not registered ({', '.join(sorted(RUNNERS))}); "
+                         "importing 'module:function' needs allow_import=True (--allow-import)")
     import importlib
     module, _, attr = spec.partition(":")
     try:
@@ -344,26 +367,23 @@ def write_results(path, config, points, records, scheduler=None):
 
 
 def run_sweep(config, out=None, scheduler=None, retries=None, runner=None, workers=None, processes=False,
-              threads=2, log=None):
+              threads=2, log=None, force=False, allow_import=False):
     """Run a sweep and write its HDF5 file; returns a summary dict (file, points,
     statuses, attempts, errors, metrics). ``config`` is a path, TOML text, a dict
     or a :class:`SweepConfig`; ``runner`` (a callable) overrides the config's;
-    ``retries`` overrides the config's."""
-    cfg = config if isinstance(config, SweepConfig) else load_config(config)
+    ``retries`` overrides the config's. An existing ``out`` is refused unless
+    ``force``; a ``module:function`` runner needs ``allow_import``."""
+    cfg = config if isinstance(config, SweepConfig) else load_config(config, allow_import=allow_import)
     if retries is not None:
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ValueError(f"retries must be an integer >= 0, got {retries!r}")
         cfg = dataclasses.replace(cfg, retries=retries)
-    out = Path(out) if out else Path(f"{cfg.name}.h5")
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"the directory of --out {str(out)!r} does not exist")
+    out = Path(check_output(out if out is not None else f"{cfg.name}.h5", force))
     points = cfg.points()
-    task = runner if runner is not None else cfg.runner
+    task = resolve_runner(runner if runner is not None else cfg.runner, allow_import)  # before any cluster starts
     if runner is not None:
         name = f"{getattr(runner, '__module__', '?')}:{getattr(runner, '__qualname__', repr(runner))}"
         cfg = dataclasses.replace(cfg, runner=name)
-    if not callable(task):
-        resolve_runner(task)     # a bad runner name fails here, before any cluster starts
     client, cluster = connect(scheduler, workers, processes, threads)
     t0 = time.perf_counter()
     try:

@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 
+from neurosim.cli_common import COUNT, POSITIVE, SEED, STEPS, UNIT
+
 
 def load_network(path):
     """The CompiledNetwork in a neurosim file: a CompiledNetwork, a Network
@@ -141,16 +143,16 @@ def register(subparsers):
     q = sub.add_parser("lava", help="run a saved network in Lava (Loihi2SimCfg) and optionally check it "
                                     "against the numba engine")
     q.add_argument("file", help="neurosim HDF5 file with a network")
-    q.add_argument("--steps", type=int, default=50, help="relaxation steps T")
+    q.add_argument("--steps", type=STEPS, default=50, help="relaxation steps T")
     q.add_argument("--check", action="store_true", help="compare every step with neurosim.relax")
     q.add_argument("--mode", choices=("sync", "prob"), default="sync")
-    q.add_argument("--p", type=float, default=0.5, help="update probability of mode prob")
-    q.add_argument("--seed", type=int, default=0, help="seed of the random inputs and of the gate draws")
-    q.add_argument("--batch", type=int, default=1, help="samples (one Lava run each)")
+    q.add_argument("--p", type=UNIT, default=0.5, help="update probability of mode prob")
+    q.add_argument("--seed", type=SEED, default=0, help="seed of the random inputs and of the gate draws")
+    q.add_argument("--batch", type=COUNT, default=1, help="samples (one Lava run each)")
     q.add_argument("--fixed-point", action="store_true", help="quantise (Loihi 2 profile) and run fixed point")
     q.add_argument("--dyadic", action="store_true",
                    help="round weights and fields to multiples of 2^-10 first (order-independent float sums)")
-    q.add_argument("--timeout", type=float, default=300.0, help="hard timeout of each Lava run (seconds)")
+    q.add_argument("--timeout", type=POSITIVE, default=300.0, help="hard timeout of each Lava run (seconds)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_export_lava)
     p.set_defaults(func=lambda args, parser=p: (parser.print_help(), 2)[1])

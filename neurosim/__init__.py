@@ -38,6 +38,7 @@ def save(obj, path, **kw):
 
 
 def load(path, **kw):
-    """Load what :func:`save` wrote (see neurosim.io)."""
+    """Load what :func:`save` wrote (see neurosim.io), training checkpoints included."""
+    from . import learning  # noqa: F401  (registers the file kind "training_state")
     from .io import load as _load
     return _load(path, **kw)

@@ -1,12 +1,15 @@
 """The ``neurosim`` command line. Every command prints a human-readable summary,
 or with ``--json`` one JSON object on the last line of stdout."""
-import argparse
 import inspect
 import json
 import sys
 import time
 
 import numpy as np
+
+from .cli_common import BUDGET, COUNT, NONNEG, POSITIVE, SEED, UNIT, Parser, add_out, out_path
+from .datasets.core import DatasetError
+from .resources import check_memory
 
 
 def _emit(summary, as_json, lines):
@@ -33,12 +36,12 @@ def build_topology(args, **extra):
 
 def add_topology_args(p, n=1000, rho=0.01, j_d=0.5):
     p.add_argument("--topology", default="core", help="ready topology (neurosim.topologies): core, chain, ...")
-    p.add_argument("--n", type=int, default=n, help="neurons per layer (local: the grid has about n pixels)")
-    p.add_argument("--layers", type=int, default=3, help="layers of chain-like topologies")
-    p.add_argument("--rho", type=float, default=rho, help="density of the learnable couplings")
-    p.add_argument("--j-d", type=float, default=j_d, help="self-coupling J_D")
-    p.add_argument("--lam", type=float, default=1.0, help="chain coupling lambda between adjacent layers")
-    p.add_argument("--seed", type=int, default=0, help="seed of every random draw")
+    p.add_argument("--n", type=COUNT, default=n, help="neurons per layer (local: the grid has about n pixels)")
+    p.add_argument("--layers", type=COUNT, default=3, help="layers of chain-like topologies")
+    p.add_argument("--rho", type=UNIT, default=rho, help="density of the learnable couplings")
+    p.add_argument("--j-d", type=NONNEG, default=j_d, help="self-coupling J_D")
+    p.add_argument("--lam", type=NONNEG, default=1.0, help="chain coupling lambda between adjacent layers")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of every random draw")
 
 
 def relax_summary(cn, res, seconds, mode, batch):
@@ -61,17 +64,20 @@ def timed_relax(cn, x, mode, p, max_steps, seed):
 
 
 def cmd_simulate(args):
+    out_path(args)
     if args.time == "continuous":
         from .continuous.cli import cmd_simulate as simulate_continuous
         return simulate_continuous(args)
     import neurosim as ns
     net = build_topology(args, lam_x=args.lam_x, **({} if args.topology == "local" else {"input_dim": args.input_dim}))
     cn = ns.compile(net)
+    check_memory(f"a batch of {args.batch} inputs and states of N = {cn.n}",
+                 args.batch * (8 * cn.input_dim + 17 * cn.n))
     x = np.random.default_rng(args.seed).choice([-1.0, 1.0], size=(args.batch, cn.input_dim))
     res, sec = timed_relax(cn, x, args.mode, args.p, args.max_steps, args.seed)
     summary = dict(topology=args.topology, **relax_summary(cn, res, sec, args.mode, args.batch))
     if args.out:
-        ns.save({"network": cn, "result": res}, args.out)
+        ns.save({"network": cn, "result": res}, args.out, overwrite=args.force)
         summary["out"] = args.out
     _emit(summary, args.json, [
         f"{args.topology}: N = {cn.n}, mode {args.mode}, batch {args.batch}",
@@ -128,21 +134,21 @@ def cmd_demo(args):
 
 def make_parser():
     from .continuous.cli import add_continuous_args
-    parser = argparse.ArgumentParser(prog="neurosim", description=__doc__.splitlines()[0])
+    parser = Parser(prog="neurosim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("simulate", help="relax a ready topology on random inputs and report convergence")
     add_topology_args(p)
     p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync")
-    p.add_argument("--p", type=float, default=0.5, help="update probability of mode prob")
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--max-steps", type=int, default=200)
-    p.add_argument("--input-dim", type=int, default=100, help="dimension of the random +-1 inputs")
-    p.add_argument("--lam-x", type=float, default=1.0, help="input field strength lambda_x")
-    p.add_argument("--out", help="save the network and the result to this HDF5 file")
+    p.add_argument("--p", type=UNIT, default=0.5, help="update probability of mode prob")
+    p.add_argument("--batch", type=COUNT, default=64)
+    p.add_argument("--max-steps", type=BUDGET, default=200)
+    p.add_argument("--input-dim", type=COUNT, default=100, help="dimension of the random +-1 inputs")
+    p.add_argument("--lam-x", type=NONNEG, default=1.0, help="input field strength lambda_x")
+    add_out(p, "save the network and the result to this HDF5 file")
     p.add_argument("--json", action="store_true")
     add_continuous_args(p, time="discrete")
-    p.add_argument("--t-max", type=float, default=50.0, help="with --time continuous: integration time (tau)")
+    p.add_argument("--t-max", type=POSITIVE, default=50.0, help="with --time continuous: integration time (tau)")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("info", help="describe a saved neurosim HDF5 file")
@@ -151,9 +157,9 @@ def make_parser():
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("demo", help="the main job on embedded defaults: relax, then train on Entangled-MNIST")
-    p.add_argument("--n", type=int, default=1000, help="neurons per layer / in the core module")
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--n", type=COUNT, default=1000, help="neurons per layer / in the core module")
+    p.add_argument("--batch", type=COUNT, default=64)
+    p.add_argument("--epochs", type=COUNT, default=3)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
 
@@ -172,16 +178,29 @@ def _registrars():
     return [learning, continuous, hw, theory, experiments]
 
 
+USER_ERRORS = (ValueError, OSError, MemoryError, DatasetError)
+"""What a user's input or environment causes (bad values, files, memory): one
+line on stderr and exit status 2, never a traceback."""
+
+
 def main(argv=None):
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = "neurosim"
     try:
+        parser = make_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        args.argv, command = argv, f"neurosim {args.command}"
         return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        print(f"neurosim {args.command}: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"{command}: interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
+        if isinstance(exc, MemoryError) and not str(exc):
+            exc = "out of memory"
+        print(f"{command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .couplings import CouplingMap
+from .ir_check import check_ir
 
 INDEX = np.int32
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -48,13 +49,16 @@ class CompiledNetwork:
         (density at which a map is stored dense) or ``layouts`` ({"j": "csc" | "dense",
         "k": ...}) choose the storage; neither changes a result. ``dtype`` ("float64" or
         "float32", default: that of ``j_data``) is the precision of the coupling values
-        and of the recurrent fields the engine keeps."""
+        and of the recurrent fields the engine keeps. Every field is checked
+        (:func:`neurosim.ir_check.check_ir`)."""
         self.n, self.pop_names, self.pop_offsets = n, pop_names, pop_offsets
         layouts = layouts or {}
         if dtype is not None:
             if np.dtype(dtype) not in DTYPES:
                 raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
             j_data, k_data = np.asarray(j_data, dtype=dtype), np.asarray(k_data, dtype=dtype)
+        args = locals()
+        check_ir({name: args[name] for name in self.ARRAYS + self.SCALARS})
         self.j = CouplingMap(n, j_indptr, j_indices, j_data, dense_threshold, layouts.get("j"))
         self.k = CouplingMap(n, k_indptr, k_indices, k_data, dense_threshold, layouts.get("k"))
         self.j_d, self.a_in, self.a_back, self.a_out = j_d, a_in, a_back, a_out
@@ -75,6 +79,12 @@ class CompiledNetwork:
             getattr(self, m).data = value
             return
         object.__setattr__(self, name, value)
+
+    def validate(self):
+        """Check every field again (values may have been changed in place since
+        construction); raises ValueError naming the first bad one."""
+        check_ir({name: getattr(self, name) for name in self.ARRAYS + self.SCALARS})
+        return self
 
     @property
     def dtype(self):

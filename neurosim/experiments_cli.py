@@ -16,7 +16,11 @@ import os
 import sys
 from pathlib import Path
 
+from .cli_common import COUNT, STEPS, add_out
+from .files import check_output
+
 PACKAGE = "neurosim_experiments"
+DEFAULT_OUT = "experiments-out"
 
 
 def experiments_dir():
@@ -88,7 +92,13 @@ def cmd_experiment(args):
             for name, state, what in rows:
                 print(f"{name:10s} {state:16s} {what}")
         return 0
-    out = Path(args.out) if args.out else experiments_dir() / "out" / args.name
+    pkg.get(args.name)   # an unknown name fails before anything is written
+    out = Path(args.out if args.out is not None else Path(DEFAULT_OUT) / args.name)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"--out {str(out)!r} is a file: give a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    for suffix in (".h5", ".png", ".md"):
+        check_output(out / (args.name + suffix), args.force)
     res = pkg.run(args.name, quick=args.quick, out_dir=out, **dict(args.set or []))
     if args.json:
         print(json.dumps(res, default=_plain))
@@ -115,7 +125,8 @@ def cmd_sweep(args):
     sweep = load_sweep()
     res = sweep.run_sweep(args.config, out=args.out, scheduler=args.scheduler, retries=args.retries,
                           workers=args.workers, processes=args.processes, threads=args.threads,
-                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
+                          log=lambda msg: print(msg, file=sys.stderr, flush=True), force=args.force,
+                          allow_import=args.allow_import)
     failed = [k for k, s in enumerate(res["status"]) if s != "ok"]
     summary = {"file": res["file"], "points": len(res["points"]), "failed": failed,
                "attempts": res["attempts"], "seconds": res["seconds"]}
@@ -136,7 +147,8 @@ def register(sub):
                        description="Write <out>/<name>.h5, .png and .md (the paper's numbers beside ours).")
     p.add_argument("name", nargs="?", help="experiment name (see --list)")
     p.add_argument("--quick", action="store_true", help="small version (minutes on a laptop)")
-    p.add_argument("--out", help="output directory (default: experiments/out/NAME)")
+    p.add_argument("--out", help=f"output directory (default: {DEFAULT_OUT}/NAME in the current directory)")
+    p.add_argument("--force", action="store_true", help="replace NAME.h5, .png and .md already in --out")
     p.add_argument("--set", action="append", type=_override, metavar="KEY=VALUE",
                    help="override one parameter (JSON value, e.g. --set ns=[100,200]); repeatable")
     p.add_argument("--list", action="store_true", help="list implemented and planned experiments")
@@ -148,10 +160,13 @@ def register(sub):
                                    "retried and kept in the results file.")
     p.add_argument("config", help="sweep TOML file ([sweep], [fixed], [grid])")
     p.add_argument("--scheduler", help="address of a running Dask scheduler (default: a LocalCluster)")
-    p.add_argument("--out", help="results HDF5 file (default: NAME.h5)")
-    p.add_argument("--retries", type=int, help="extra attempts per failed point (default: the config's, else 1)")
-    p.add_argument("--workers", type=int, help="LocalCluster workers (default 1 in-process, 2 with --processes)")
+    add_out(p, "results HDF5 file (default: NAME.h5)")
+    p.add_argument("--allow-import", action="store_true",
+                   help="let the config's runner be any importable 'module:function' (it runs that code; "
+                        "without this flag a runner must be a registered name such as 'train')")
+    p.add_argument("--retries", type=STEPS, help="extra attempts per failed point (default: the config's, else 1)")
+    p.add_argument("--workers", type=COUNT, help="LocalCluster workers (default 1 in-process, 2 with --processes)")
     p.add_argument("--processes", action="store_true", help="LocalCluster with worker processes")
-    p.add_argument("--threads", type=int, default=2, help="threads of the in-process worker")
+    p.add_argument("--threads", type=COUNT, default=2, help="threads of the in-process worker")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sweep)

@@ -4,7 +4,8 @@
 """
 import numpy as np
 
-from .validate import check_finite
+from .resources import check_memory
+from .validate import check_finite, check_real
 
 
 def _batch(name, value, dim, check):
@@ -21,24 +22,25 @@ def _batch(name, value, dim, check):
 def external_field(cn, x=None, y=None, lam_x=None, lam_y=None, batch=None, check=True):
     """b [B, N] for inputs x [B, D] and targets y [B, C] (either may be None).
     ``check=False`` skips the finiteness checks (for callers that made them once)."""
-    lam_x = cn.lam_x if lam_x is None else float(check_finite("lam_x", lam_x))
-    lam_y = cn.lam_y if lam_y is None else float(check_finite("lam_y", lam_y))
-    parts = []
+    lam_x = cn.lam_x if lam_x is None else check_real("lam_x", lam_x, lo=0)
+    lam_y = cn.lam_y if lam_y is None else check_real("lam_y", lam_y, lo=0)
+    xb = yb = None
     if x is not None:
         if cn.input_dim == 0:
             raise ValueError("x was given but the network has no input map (call set_input)")
         xb = _batch("x", x, cn.input_dim, check)
-        parts.append((lam_x * (xb @ cn.w_in.T)) * cn.a_in)
     if y is not None and lam_y != 0.0:
         if cn.w_back.shape[1] == 0:
             raise ValueError("y was given but the network has no supervisory map (call set_back)")
         yb = _batch("y", y, cn.w_back.shape[1], check)
-        parts.append((lam_y * (yb @ cn.w_back.T)) * cn.a_back)
-    sizes = {p.shape[0] for p in parts} | ({batch} if batch else set())
+    sizes = {v.shape[0] for v in (xb, yb) if v is not None} | ({batch} if batch else set())
     if len(sizes - {1}) > 1:
         raise ValueError(f"x, y and s0 disagree on the batch size: {sorted(sizes)}")
     b = max(sizes) if sizes else 1
+    check_memory(f"the fields of {b} samples of N = {cn.n} neurons", 2 * b * cn.n * 8)
     out = np.zeros((b, cn.n))
-    for p in parts:
-        out += p
+    if xb is not None:
+        out += (lam_x * (xb @ cn.w_in.T)) * cn.a_in
+    if yb is not None:
+        out += (lam_y * (yb @ cn.w_back.T)) * cn.a_back
     return out

@@ -18,9 +18,16 @@ the registered kind that wrote it:
 - ``array``: dataset value (any numeric or bool numpy array).
 - ``dict``: attribute keys (JSON list, in order); one group per key.
 
-Arrays keep their dtype; non-empty ones carry a Fletcher-32 checksum (damage is
-caught on read) and those over 1 MB are gzip-compressed. Writes go to a temp
-file in the target's directory, renamed into place only when complete.
+Arrays keep their dtype; non-empty ones carry a Fletcher-32 checksum and those
+over 1 MB are gzip-compressed. From format version 2 on, the file's first 512
+bytes (an HDF5 user block) hold its seal: the SHA-256 of every byte after them,
+so of every stored array and attribute (:func:`seal`). A read checks the seal
+before HDF5 parses anything, then each dataset's declared size against the
+bytes the file stores and the memory available, then the content (a compiled
+network by the IR validator, :mod:`neurosim.ir_check`), so a damaged or edited
+file is refused before anything in it is used. Writes go to a temp file in
+the target's directory, renamed into place only when complete
+(:func:`neurosim.files.atomic_path`).
 
 Later modules add kinds with :func:`register_kind` and nest them with
 :func:`save_group` / :func:`load_group`; old format versions are upgraded by the
@@ -28,10 +35,10 @@ functions in :data:`MIGRATIONS`.
 """
 import contextlib
 import errno
+import hashlib
 import io
 import json
 import os
-import tempfile
 from collections import namedtuple
 from datetime import datetime, timezone
 from functools import partial
@@ -42,11 +49,16 @@ import scipy.sparse as sp
 
 from .compiled import CompiledNetwork
 from .engine.relax import RelaxResult
+from .files import atomic_path, exists_error
+from .ir_check import check_array, check_compressed
 from .network import Network, Population, Projection
+from .resources import check_memory, gib
 
 FORMAT = "neurosim"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ROOT_ATTRS = ("format", "format_version", "kind", "neurosim_version", "created", "user_attrs")
+USERBLOCK = 512                  # bytes before the HDF5 part: the seal (see :func:`seal`)
+SEAL = b"neurosim sha256 "
 COMPRESS_BYTES = 1 << 20
 
 Kind = namedtuple("Kind", "cls write read summarize")
@@ -54,9 +66,11 @@ KINDS = {}
 """Registered kinds: name -> Kind(cls, write(group, obj), read(group) -> obj,
 summarize(obj) -> dict or None). Use :func:`register_kind` to add one."""
 
-MIGRATIONS = {}
+MIGRATIONS = {1: lambda root: None}
 """Format upgrades: version v -> function(root) that rewrites an in-memory copy
-of a version-v file into version v + 1 in place. Version 1 is the first format."""
+of a version-v file into version v + 1 in place. Version 1 is the first format;
+version 2 adds the seal (:func:`seal`) and nothing else, so a version-1 file
+reads as it is (without that check)."""
 
 
 class NeurosimFileError(ValueError):
@@ -130,7 +144,7 @@ def _guarded(path, fn, *args):
         if e.path is None:
             raise NeurosimFileError(e.detail, path) from e
         raise
-    except (KeyError, OSError, TypeError, ValueError) as e:
+    except (KeyError, OSError, TypeError, ValueError, RuntimeError, IndexError, OverflowError) as e:
         raise NeurosimFileError(f"unreadable content ({type(e).__name__}: {e})", path) from e
 
 
@@ -213,7 +227,21 @@ _NETWORK_LAYOUT = (("pop_sizes", "iu", ("P",)), ("pop_j_d", "f", ("P",)),
 _CSR_LAYOUT = (("indptr", "iu", ("rows+1",)), ("indices", "iu", ("nnz",)), ("data", "f", ("nnz",)))
 
 
+def _check_network(net):
+    """What a network file must hold for compile to read it safely: valid CSR
+    weights, finite J_D and maps (seed and lambdas: ``Network`` checks them)."""
+    for i, p in enumerate(net.projections):
+        w = p.weights.tocsr()
+        check_compressed(f"projection {i} ({p.pre} -> {p.post}) ", w.indptr, w.indices, w.data, *w.shape)
+    check_array("pop_j_d", [p.j_d for p in net.populations], "f", (None,), finite=True)
+    for m in _MAPS:
+        if getattr(net, m) is not None:
+            check_array(m, getattr(net, m), "b" if m == "w_in_mask" else "f", (None, None), finite=True)
+    return net
+
+
 def _write_network(g, net):
+    _check_network(net)
     seed = int(net.seed)
     g.attrs["seed"] = seed if -2 ** 63 <= seed < 2 ** 63 else str(seed)
     g.attrs["draws"] = int(net._draws)
@@ -253,9 +281,13 @@ def _read_network(g):
     projs = _child(g, "projections", h5py.Group)
     projections = [_read_projection(_child(projs, str(i), h5py.Group), size_of)
                    for i in range(int(_attr(projs, "count")))]
-    return Network(seed=int(_attr(g, "seed")), lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"),
-                   populations=pops, projections=projections, meta=_json_attr(g, "meta"),
-                   _draws=int(_attr(g, "draws")), **{m: arr[m] for m in _MAPS})
+    try:
+        return _check_network(Network(
+            seed=int(_attr(g, "seed")), lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"), populations=pops,
+            projections=projections, meta=_json_attr(g, "meta"), _draws=int(_attr(g, "draws")),
+            **{m: arr[m] for m in _MAPS}))
+    except ValueError as e:
+        raise _bad(g, f"not a valid network: {e}") from None
 
 
 def _read_projection(q, size_of):
@@ -267,6 +299,10 @@ def _read_projection(q, size_of):
     if shape != (size_of[post], size_of[pre]):
         raise _bad(q, f"weights have shape {shape}, expected {(size_of[post], size_of[pre])} (post, pre)")
     csr = _read_arrays(q, _CSR_LAYOUT, {"rows+1": shape[0] + 1})
+    try:
+        check_compressed("", csr["indptr"], csr["indices"], csr["data"], *shape)
+    except ValueError as e:
+        raise _bad(q, f"weights are not a valid CSR matrix: {e}") from None
     w = sp.csr_matrix((csr["data"], csr["indices"], csr["indptr"]), shape=shape)
     w.indices, w.indptr = csr["indices"], csr["indptr"]   # scipy may narrow the index dtype
     return Projection(post, pre, w, bool(_attr(q, "learnable")))
@@ -284,6 +320,7 @@ _COMPILED_LAYOUT = (
 
 
 def _write_compiled(g, cn):
+    cn.validate()
     for name in cn.ARRAYS:
         _write_array(g, name, getattr(cn, name))
     g.attrs["n"] = int(cn.n)
@@ -295,8 +332,11 @@ def _write_compiled(g, cn):
 def _read_compiled(g):
     n, names = int(_attr(g, "n")), tuple(_json_attr(g, "pop_names"))
     arr = _read_arrays(g, _COMPILED_LAYOUT, {"N": n, "N+1": n + 1, "P+1": len(names) + 1})
-    cn = CompiledNetwork(n=n, pop_names=names, lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"),
-                         meta=_attr(g, "meta"), **arr)
+    try:
+        cn = CompiledNetwork(n=n, pop_names=names, lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"),
+                             meta=_attr(g, "meta"), **arr)
+    except ValueError as e:
+        raise _bad(g, f"not a valid network: {e}") from None
     stored, actual = _attr(g, "content_hash"), cn.content_hash()
     if stored != actual:
         raise _bad(g, f"content hash mismatch (stored {stored[:16]}..., computed {actual[:16]}...): "
@@ -413,85 +453,61 @@ def save(obj, path, overwrite=True, attrs=None):
     except (TypeError, ValueError) as e:
         raise ValueError(f"attrs must be a JSON-serialisable dict: {e}") from None
     if not overwrite and os.path.exists(path):
-        raise _exists(path)
-
-    def fill(f):
-        f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, neurosim_version=__version__,
-                       created=datetime.now(timezone.utc).isoformat(timespec="seconds"), user_attrs=user_attrs)
-        save_group(f, obj)
-
-    _atomic_write(path, fill, overwrite)
+        raise exists_error(path)
+    with atomic_path(path, overwrite) as tmp:
+        with h5py.File(tmp, "w", userblock_size=USERBLOCK) as f:
+            f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, neurosim_version=__version__,
+                           created=datetime.now(timezone.utc).isoformat(timespec="seconds"), user_attrs=user_attrs)
+            save_group(f, obj)
+        seal(tmp)
     return path
-
-
-def _exists(path):
-    return FileExistsError(errno.EEXIST, "file exists (pass overwrite=True to replace it)", path)
-
-
-def _atomic_write(path, fill, overwrite):
-    """Write through a temp file beside ``path`` and rename it into place; on any
-    error the temp file is removed and ``path`` is left as it was."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(errno.ENOENT, "no such directory", directory)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            fill(f)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode(path))
-        _publish(tmp, path, overwrite)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _file_mode(path):
-    """The mode the final file gets: the replaced file's, else 0o666 less the umask."""
-    if os.path.exists(path):
-        return os.stat(path).st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _publish(tmp, path, overwrite):
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)          # atomic "create only if absent"
-    except FileExistsError:
-        raise _exists(path) from None
-    except OSError:                 # no hard links on this file system
-        if os.path.exists(path):
-            raise _exists(path) from None
-        os.replace(tmp, path)
-        return
-    os.unlink(tmp)
 
 
 # ------------------------------------------------------------------- reading
 @contextlib.contextmanager
 def _reading(path):
     """Open a neurosim file read-only, checked and migrated to FORMAT_VERSION."""
+    with _opened(path) as (f, sealed), _checked(path, f, sealed) as root:
+        yield root
+
+
+@contextlib.contextmanager
+def _checked(path, f, sealed):
+    """The open file ``f`` after the checks that come before any content is read
+    (header, seal present from version 2 on, dataset storage), migrated to
+    FORMAT_VERSION."""
+    version = _guarded(path, _check_header, f)
+    if version >= 2 and not sealed:
+        raise NeurosimFileError("no checksum in the user block (format version 2 has one): the file is "
+                                "corrupt or was edited", path)
+    _guarded(path, _check_storage, f)
+    if version == FORMAT_VERSION:
+        yield f
+    else:
+        with _guarded(path, _migrate, f, version) as mem:
+            yield mem
+
+
+@contextlib.contextmanager
+def _opened(path):
+    """(HDF5 file open for reading, whether it carries a seal): the seal is
+    checked first; a missing path, a directory or a file that is not (or no
+    longer) HDF5 is a clear error naming the path."""
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, "no such neurosim file", path)
+    if os.path.isdir(path):
+        raise NeurosimFileError("a directory, not a neurosim file", path)
+    sealed = _check_seal(path)
     try:
         f = h5py.File(path, "r")
     except OSError as e:
-        what = "a damaged HDF5 file (truncated?)" if h5py.is_hdf5(path) else "not an HDF5 file"
+        try:
+            what = "a damaged HDF5 file (truncated?)" if h5py.is_hdf5(path) else "not an HDF5 file"
+        except OSError:
+            what = "unreadable"
         raise NeurosimFileError(f"cannot open: {what} ({e})", path) from e
     with f:
-        version = _guarded(path, _check_header, f)
-        if version == FORMAT_VERSION:
-            yield f
-        else:
-            with _guarded(path, _migrate, f, version) as mem:
-                yield mem
+        yield f, sealed
 
 
 def _check_header(f):
@@ -511,6 +527,82 @@ def _check_header(f):
         raise _bad(f, f"format version {version} cannot be read: this neurosim ({__version__}) reads format "
                       f"version {FORMAT_VERSION} and has no migration from version {missing[0]}")
     return version
+
+
+def seal(path):
+    """Write the SHA-256 of the file's HDF5 part (every byte after its user
+    block) into the user block: :func:`save` seals every file it writes, and
+    every read checks the seal before HDF5 parses a byte, so a damaged or edited
+    file is refused before anything in it is used (or can hang the HDF5
+    library). Call it after editing a file on purpose."""
+    with open(path, "r+b") as fh:
+        digest = _digest(fh)
+        fh.seek(0)
+        fh.write(SEAL + digest.encode() + b"\n")
+
+
+def _digest(fh):
+    fh.seek(USERBLOCK)
+    h = hashlib.sha256()
+    while chunk := fh.read(1 << 20):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_seal(path):
+    """True if the file carries a seal (checked: a mismatch is an error), False
+    if it has none (a version-1 file, or one neurosim did not write)."""
+    with open(path, "rb") as fh:
+        head = fh.read(len(SEAL) + 64)
+        if not head.startswith(SEAL):
+            return False
+        stored, actual = head[len(SEAL):].decode("ascii", "replace"), _digest(fh)
+    if stored != actual:
+        raise NeurosimFileError(f"checksum mismatch (stored {stored[:16]}..., computed {actual[:16]}...): "
+                                "the file is corrupt or was edited", path)
+    return True
+
+
+GZIP_MAX_RATIO = 1100  # zlib never compresses better than about 1032:1
+
+
+def _check_storage(f):
+    """Before anything is read: every dataset declares no more bytes than the
+    file stores for it (times zlib's best ratio when compressed), its data lie
+    inside the file after the superblock, every chunk is stored (HDF5 would
+    read a missing one as zeros), and all of them together fit in the
+    available memory."""
+    total, end = 0, os.path.getsize(f.filename)
+
+    def visit(name, node):
+        nonlocal total
+        if not isinstance(node, h5py.Dataset) or node.shape is None:
+            return
+        declared = int(np.prod(node.shape, dtype=object)) * node.dtype.itemsize
+        stored = node.id.get_storage_size()
+        if declared > stored * (GZIP_MAX_RATIO if node.compression else 1):
+            raise _bad(node, f"declares {gib(declared)} but the file stores {gib(stored)} of it: "
+                             "the file is corrupt or was edited")
+        for offset, size in _extents(node):
+            if not f.userblock_size < offset <= end - size:
+                raise _bad(node, f"data at bytes {offset}..{offset + size} lie outside the file's data "
+                                 f"({f.userblock_size}..{end}): the file is corrupt or was edited")
+        total += declared
+
+    f.visititems(visit)
+    check_memory(f"reading {f.filename}", total)
+
+
+def _extents(ds):
+    """(file offset, bytes) of every stored piece of a dataset: its chunks
+    (all of them must be stored), or its one contiguous block."""
+    if ds.chunks is None:
+        size = ds.id.get_storage_size()
+        return [(ds.id.get_offset(), size)] if size else []
+    expected = int(np.prod([-(-s // c) for s, c in zip(ds.shape, ds.chunks)], dtype=object))
+    if ds.id.get_num_chunks() != expected:
+        raise _bad(ds, f"stores {ds.id.get_num_chunks()} of its {expected} chunks: the file is corrupt or was edited")
+    return [(info.byte_offset, info.size) for info in map(ds.id.get_chunk_info, range(expected))]
 
 
 def _migrate(f, version):
@@ -552,13 +644,28 @@ def describe(path):
     """A dict summarising a saved file: kind, format version, writer, user attrs
     and the kind's summary (for networks: N, populations, couplings, input dim,
     classes, lam_x, lam_y, meta, content hash; for results: batch, converged
-    fraction, steps; for dicts: ``items``, one summary per key)."""
+    fraction, steps; for dicts: ``items``, one summary per key). The results
+    file of an experiment or a sweep (``experiments/``: plain HDF5 with a root
+    attribute ``experiment``) is described by its attributes and datasets."""
     path = os.fspath(path)
-    with _reading(path) as f:
-        return _guarded(path, lambda: {
-            "path": path, "format_version": _attr(f, "format_version"),
-            "neurosim_version": _attr(f, "neurosim_version"), "created": _attr(f, "created"),
-            "attrs": _json_attr(f, "user_attrs"), **_summarize(_read_group(f))})
+    with _opened(path) as (f, sealed):
+        if f.attrs.get("format") != FORMAT and "experiment" in f.attrs:
+            return _guarded(path, _describe_results, f, path)
+        with _checked(path, f, sealed) as root:
+            return _guarded(path, lambda: {
+                "path": path, "format_version": _attr(root, "format_version"),
+                "neurosim_version": _attr(root, "neurosim_version"), "created": _attr(root, "created"),
+                "attrs": _json_attr(root, "user_attrs"), **_summarize(_read_group(root))})
+
+
+def _describe_results(f, path):
+    """An experiment's or a sweep's results file, from its metadata alone."""
+    datasets = {}
+    f.visititems(lambda name, node: datasets.__setitem__(name, f"{node.dtype} {list(node.shape or ())}")
+                 if isinstance(node, h5py.Dataset) else None)
+    return {"path": path, "kind": "results", "experiment": _attr(f, "experiment"),
+            "created": _plain(f.attrs.get("created")), "attrs": {k: _plain(v) for k, v in f.attrs.items()},
+            "datasets": datasets}
 
 
 _LABELS = {"network": "network", "compiled": "compiled network", "result": "relaxation result",
@@ -567,6 +674,11 @@ _LABELS = {"network": "network", "compiled": "compiled network", "result": "rela
 
 def format_description(d):
     """Human-readable text for a :func:`describe` dict (``neurosim info``)."""
+    if d["kind"] == "results":
+        return "\n".join([f"{d['path']}: results of experiment {d['experiment']!r} (created {d['created']})",
+                          *(f"  {k} = {v!r}" for k, v in d["attrs"].items() if k not in ("experiment", "created")),
+                          f"  {len(d['datasets'])} dataset(s):",
+                          *(f"    {k}: {v}" for k, v in d["datasets"].items())])
     head = (f"{d['path']}: neurosim file, format version {d['format_version']} "
             f"(neurosim {d['neurosim_version']}, created {d['created']})")
     lines = [head]

@@ -15,7 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .patterns import make_pattern
-from .validate import check_finite, check_mask, check_nonneg, check_positive_int
+from .resources import check_memory
+from .validate import check_bool, check_finite, check_int, check_mask, check_nonneg, check_positive_int, check_real
 
 
 @dataclass
@@ -59,6 +60,10 @@ class Network:
     w_out: np.ndarray = None
     meta: dict = field(default_factory=dict)
     _draws: int = 0
+
+    def __post_init__(self):
+        check_int("seed", self.seed, lo=0)
+        self.lam_x, self.lam_y = check_real("lam_x", self.lam_x, lo=0), check_real("lam_y", self.lam_y, lo=0)
 
     # ----------------------------------------------------------------- helpers
     def rng(self):
@@ -120,6 +125,7 @@ class Network:
         (non-boolean) ``pattern`` matrix with ``weights=None`` gives its own values.
         """
         po, pr = self.population(post), self.population(pre)
+        check_bool("learnable", learnable)
         A, values = make_pattern(pattern, po.size, pr.size, rho, blocks, self.rng, square=post == pre)
         if weights is None and values is not None:
             weights = values
@@ -142,6 +148,7 @@ class Network:
         N(0, 1/(rho dim)) (or the given ``weights``); the pattern is kept as
         ``w_in_mask`` so learning stays on it."""
         dim = check_positive_int("dim", dim)
+        check_memory(f"W_in of {self.n} x {dim}", self.n * dim * 32)  # weights, mask, pattern while drawn
         if weights is None:
             A, _ = make_pattern("random", self.n, dim, rho, None, self.rng, square=False)
             W = _fill_weights(A, None, scale, rho, dim, self.rng).toarray()

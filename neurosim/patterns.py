@@ -2,6 +2,7 @@
 import numpy as np
 import scipy.sparse as sp
 
+from .resources import check_memory
 from .validate import check_positive_int, check_unit
 
 NAMED = ("random", "full", "one_to_one", "block")
@@ -46,8 +47,11 @@ def make_pattern(pattern, n_post, n_pre, rho, blocks, rng, square):
         if pattern == "random":
             if rho is None:
                 raise ValueError("rho is required for pattern='random' (a density in [0, 1])")
-            A = random_pattern(n_post, n_pre, check_unit("rho", rho), rng(), square)
+            rho = check_unit("rho", rho)
+            _check_size(pattern, n_post, n_pre, rho)
+            A = random_pattern(n_post, n_pre, rho, rng(), square)
         elif pattern == "full":
+            _check_size(pattern, n_post, n_pre, 1.0)
             A = sp.csr_matrix(np.ones((n_post, n_pre), dtype=bool))
         elif pattern == "one_to_one":
             if n_post != n_pre:
@@ -57,6 +61,7 @@ def make_pattern(pattern, n_post, n_pre, rho, blocks, rng, square):
             b = check_positive_int("blocks", blocks)
             if n_post % b or n_pre % b:
                 raise ValueError(f"blocks={b} must divide both population sizes ({n_post}, {n_pre})")
+            _check_size(pattern, n_post, n_pre, 1.0 / b)
             A = sp.kron(sp.identity(b, dtype=bool), np.ones((n_post // b, n_pre // b), dtype=bool), format="csr")
     elif _is_graph(pattern):
         if not square:
@@ -80,6 +85,16 @@ def make_pattern(pattern, n_post, n_pre, rho, blocks, rng, square):
         A.eliminate_zeros()
     A.sort_indices()
     return A, values
+
+
+BYTES_PER_ENTRY = 64  # peak while a pattern is drawn, weighted, then compiled (CSR, COO and CSC copies)
+
+
+def _check_size(pattern, n_post, n_pre, density):
+    """Refuse, before it is drawn, a pattern whose expected entries cannot fit in memory."""
+    entries = float(n_post) * n_pre * density
+    check_memory(f"a {pattern!r} pattern of {n_post} x {n_pre} neurons ({entries:.3g} couplings)",
+                 entries * BYTES_PER_ENTRY)
 
 
 def _is_graph(obj):

@@ -17,6 +17,45 @@ def check_nonneg_int(name, value):
     return int(value)
 
 
+def check_int(name, value, lo=None, hi=None):
+    """An integer (not a bool) in [lo, hi] (either bound may be None)."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
+            or (lo is not None and value < lo) or (hi is not None and value > hi)):
+        raise ValueError(f"{name} must be an integer{bounds_text(lo, hi)}, got {value!r}")
+    return int(value)
+
+
+def check_real(name, value, lo=None, hi=None, above=None):
+    """A finite real number (not a bool) in [lo, hi], or > ``above``."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and np.isfinite(value)
+    if not ok or (lo is not None and value < lo) or (hi is not None and value > hi) or (
+            above is not None and value <= above):
+        bounds = f" > {above}" if above is not None else bounds_text(lo, hi)
+        raise ValueError(f"{name} must be a finite number{bounds}, got {value!r}")
+    return float(value)
+
+
+def check_seed(name, value):
+    """A seed the engine's counter-based draws take: an integer in [0, 2**63)."""
+    return check_int(name, value, 0, MAX_SEED)
+
+
+def check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return bool(value)
+
+
+MAX_SEED = 2 ** 63 - 1
+
+
+def bounds_text(lo, hi):
+    """" in [lo, hi]", " >= lo", " <= hi" or "" (for messages)."""
+    if lo is not None and hi is not None:
+        return f" in [{lo}, {hi}]"
+    return f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else ""
+
+
 def check_finite(name, value):
     """No NaN or inf anywhere (min and max propagate both: no full-size temporary;
     a contiguous array is reduced as a flat view, which also spares numpy's

@@ -210,9 +210,12 @@ def test_truncated_file(tmp_path, cn):
     nio.save(cn, path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(NeurosimFileError, match="damaged HDF5 file") as err:
+    with pytest.raises(NeurosimFileError, match="checksum mismatch.*corrupt") as err:
         nio.load(path)
     assert str(path) in str(err.value)
+    path.write_bytes(bytes(nio.USERBLOCK) + data[nio.USERBLOCK: len(data) // 2])   # without its seal
+    with pytest.raises(NeurosimFileError, match="damaged HDF5 file") as err:
+        nio.load(path)
 
 
 def test_not_hdf5(tmp_path):
@@ -240,7 +243,8 @@ def set_root_attr(path, **attrs):
 def test_newer_format_version(tmp_path, cn):
     path = nio.save(cn, tmp_path / "cn.h5")
     set_root_attr(path, format_version=nio.FORMAT_VERSION + 1)
-    with pytest.raises(NeurosimFileError, match="format version 2 .*reads format version 1.*upgrade neurosim"):
+    reseal(path)
+    with pytest.raises(NeurosimFileError, match="format version 3 .*reads format version 2.*upgrade neurosim"):
         nio.load(path)
 
 
@@ -250,6 +254,7 @@ def test_old_format_version_fails_or_migrates(tmp_path, monkeypatch, net):
         f.attrs["n_draws"] = f.attrs["draws"]
         del f.attrs["draws"]
         f.attrs["format_version"] = 0
+    reseal(path)
     with pytest.raises(NeurosimFileError, match="format version 0 cannot be read.*no migration from version 0"):
         nio.load(path)
 
@@ -263,10 +268,20 @@ def test_old_format_version_fails_or_migrates(tmp_path, monkeypatch, net):
         assert "draws" not in f.attrs
 
 
-def test_edited_content_fails_the_hash(tmp_path, cn):
+def reseal(path):
+    """Seal the file's present content: an edit the checksum cannot see, so
+    that the checks behind it are tested."""
+    nio.seal(path)
+
+
+def test_edited_content_fails_the_checksum_and_the_hash(tmp_path, cn):
     path = nio.save({"network": cn}, tmp_path / "run.h5")
     with h5py.File(path, "r+") as f:
         f["network/j_data"][0] += 1e-12
+    with pytest.raises(NeurosimFileError, match="checksum mismatch.*corrupt") as err:
+        nio.load(path)
+    assert str(path) in str(err.value)
+    reseal(path)
     with pytest.raises(NeurosimFileError, match="content hash mismatch.*corrupt") as err:
         nio.load(path)
     assert str(path) in str(err.value) and "/network" in str(err.value)
@@ -281,6 +296,9 @@ def test_damaged_bytes_are_caught_by_the_checksum(tmp_path, net):
         byte = fh.read(1)
         fh.seek(-1, os.SEEK_CUR)
         fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(NeurosimFileError, match="checksum mismatch") as err:
+        nio.load(path)
+    reseal(path)                             # the Fletcher-32 checksum of the chunk stays
     with pytest.raises(NeurosimFileError, match="unreadable content") as err:
         nio.load(path)
     assert str(path) in str(err.value)
@@ -305,6 +323,9 @@ def test_malformed_network_file(tmp_path, net, edit, match):
     path = nio.save(net, tmp_path / "net.h5")
     with h5py.File(path, "r+") as f:
         edit(f)
+    with pytest.raises(NeurosimFileError, match="checksum mismatch"):
+        nio.load(path)
+    reseal(path)
     with pytest.raises(NeurosimFileError, match=match) as err:
         nio.load(path)
     assert str(path) in str(err.value)
@@ -314,7 +335,7 @@ def test_malformed_network_file(tmp_path, net, edit, match):
 def test_describe(tmp_path, net, cn, result):
     path = nio.save({"network": net, "result": result}, tmp_path / "run.h5")
     d = nio.describe(path)
-    assert d["kind"] == "dict" and d["format_version"] == 1 and d["neurosim_version"] == ns.__version__
+    assert d["kind"] == "dict" and d["format_version"] == 2 and d["neurosim_version"] == ns.__version__
     n, r = d["items"]["network"], d["items"]["result"]
     assert n["kind"] == "network" and n["n"] == 60
     assert n["populations"] == [{"name": "a", "size": 30, "j_d": 0.5}, {"name": "b", "size": 30, "j_d": 0.2}]

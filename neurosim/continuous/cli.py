@@ -12,12 +12,12 @@ of ``neurosim train --variant`` is ``--rule-variant`` (asym, sym1, sym2).
 """
 import argparse
 import dataclasses
-import sys
 import time
 
 import numpy as np
 
 from ..cli import _emit
+from ..cli_common import BUDGET, COUNT, NONNEG, POSITIVE, out_path
 
 
 def add_continuous_args(p, time="continuous"):
@@ -27,11 +27,11 @@ def add_continuous_args(p, time="continuous"):
                    help="hard: tau du/dt = -u + W sgn(u) + I; tanh: W tanh(beta u); poisson: asynchronous updates")
     p.add_argument("--method", choices=("euler", "event"), default="euler",
                    help="explicit Euler with step dt, or exact event-driven (hard, poisson)")
-    p.add_argument("--dt", type=float, default=0.05, help="Euler step (event method: recording grid), in tau")
-    p.add_argument("--tau", type=float, default=1.0, help="time constant (dimensionless)")
-    p.add_argument("--beta", type=float, default=20.0, help="gain of the tanh variant")
-    p.add_argument("--tol", type=float, default=1e-6, help="tanh settling: max |du/dt| below tol ...")
-    p.add_argument("--window", type=float, default=1.0, help="... for this long (tau units)")
+    p.add_argument("--dt", type=POSITIVE, default=0.05, help="Euler step (event method: recording grid), in tau")
+    p.add_argument("--tau", type=POSITIVE, default=1.0, help="time constant (dimensionless)")
+    p.add_argument("--beta", type=POSITIVE, default=20.0, help="gain of the tanh variant")
+    p.add_argument("--tol", type=POSITIVE, default=1e-6, help="tanh settling: max |du/dt| below tol ...")
+    p.add_argument("--window", type=NONNEG, default=1.0, help="... for this long (tau units)")
     p.add_argument("--backend", choices=("numba", "brian2"), default="numba")
     p.add_argument("--target", choices=("numpy", "cython", "cpp_standalone"), default="numpy",
                    help="Brian2 code generation target")
@@ -78,6 +78,10 @@ def cmd_simulate(args):
         res = integrate(cn, I, **kw)
         sec = time.perf_counter() - t0
     fixed = ns.is_fixed_point(cn, res.states, I) & np.all(res.states != 0, axis=1)
+    if getattr(args, "out", None):
+        ns.save({"network": cn, "states": res.states, "settled": res.settled, "times": res.times,
+                 "flips": res.flips}, args.out, overwrite=args.force)
+        summary["out"] = args.out
     summary.update(settled=int(res.settled.sum()), settled_fraction=float(res.settled.mean()),
                    fixed_points=int(fixed.sum()),
                    mean_settle_time=float(np.nanmean(res.times)) if res.settled.any() else None,
@@ -107,6 +111,7 @@ def cmd_train(args):
     from .training import ContinuousTrainer
     if args.resume:
         raise ValueError("--resume is not supported by 'neurosim continuous train'")
+    out_path(args)
     if args.baseline == "mlp":
         raise ValueError("--baseline mlp has no dynamics: use 'neurosim train --baseline mlp'")
     resolve_defaults(args)
@@ -125,7 +130,7 @@ def cmd_train(args):
         cc = continuous_config(args)
         trainer = ContinuousTrainer(ns.compile(net), cfg, continuous=cc)
     info = {"dataset": args.dataset, "train_size": len(data.x_train), "val_size": len(val[0]),
-            "topology": args.topology, "argv": sys.argv[1:], "time": args.time,
+            "topology": args.topology, "argv": args.argv, "time": args.time,
             "continuous": dataclasses.asdict(cc) if cc else None}
     return fit_and_report(trainer, data, val, args, info, time=args.time, continuous=info["continuous"])
 
@@ -141,12 +146,12 @@ def register(subparsers):
     p = sub.add_parser("simulate", help="settle a ready topology on random inputs in continuous time")
     add_topology_args(p)
     add_continuous_args(p)
-    p.add_argument("--t-max", type=float, default=50.0, help="integration time (tau units)")
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--input-dim", type=int, default=100, help="dimension of the random +-1 inputs")
-    p.add_argument("--lam-x", type=float, default=1.0, help="input field strength lambda_x")
+    p.add_argument("--t-max", type=POSITIVE, default=50.0, help="integration time (tau units)")
+    p.add_argument("--batch", type=COUNT, default=16)
+    p.add_argument("--input-dim", type=COUNT, default=100, help="dimension of the random +-1 inputs")
+    p.add_argument("--lam-x", type=NONNEG, default=1.0, help="input field strength lambda_x")
     p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync", help="with --time discrete")
-    p.add_argument("--max-steps", type=int, default=200, help="with --time discrete")
+    p.add_argument("--max-steps", type=BUDGET, default=200, help="with --time discrete")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_simulate)
 
@@ -156,10 +161,10 @@ def register(subparsers):
     add_continuous_args(p)     # replaces the rule's --variant by the dynamics' one
     p.add_argument("--rule-variant", choices=("asym", "sym1", "sym2"), default="asym",
                    help="plasticity rule variant (neurosim train --variant)")
-    p.add_argument("--t-warmup", type=float, help="warmup time (default: tau per population)")
-    p.add_argument("--t-supervised", type=float, help="supervised phase (default: 2 tau per --max-steps)")
-    p.add_argument("--t-free", type=float, help="free phase (default: 2 tau per --max-steps)")
-    p.add_argument("--t-infer", type=float, help="inference time (default: t-warmup + t-free)")
+    p.add_argument("--t-warmup", type=NONNEG, help="warmup time (default: tau per population)")
+    p.add_argument("--t-supervised", type=NONNEG, help="supervised phase (default: 2 tau per --max-steps)")
+    p.add_argument("--t-free", type=NONNEG, help="free phase (default: 2 tau per --max-steps)")
+    p.add_argument("--t-infer", type=NONNEG, help="inference time (default: t-warmup + t-free)")
     p.set_defaults(func=cmd_train)
 
     def _help(args):

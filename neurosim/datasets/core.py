@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -12,6 +10,8 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 import numpy as np
+
+from ..files import atomic_path
 
 __all__ = [
     "Dataset",
@@ -53,18 +53,12 @@ def sha256_array(a: np.ndarray) -> str:
 
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success move it onto ``path`` (mode 0644)."""
+    """Yield a temporary path next to ``path`` (its directory is created); on
+    success it is moved onto ``path`` (:func:`neurosim.files.atomic_path`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         yield Path(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def pm1_targets(labels, n_classes: int, dtype=np.float32) -> np.ndarray:

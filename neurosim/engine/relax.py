@@ -6,12 +6,13 @@ import numpy as np
 
 from ..compiled import CompiledNetwork
 from ..fields import external_field
-from ..validate import check_finite, check_nonneg_int, check_unit
+from ..resources import check_memory
+from ..validate import check_finite, check_int, check_seed, check_unit
 from . import kernels
 
 MODES = {"sync": kernels.SYNC, "prob": kernels.PROB, "async": kernels.ASYNC}
 BLOCK_VALUES = 1 << 22  # fields of at most this many (sample, neuron) pairs at once (32 MiB)
-
+MAX_STEPS = 2 ** 40     # a bound that keeps step counters and draw keys far from overflow
 
 
 @dataclass
@@ -131,7 +132,9 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
     from x and y. Random draws are keyed by (seed, step, sample, neuron): the same
     call gives the same result for any number of threads. ``out`` (int8 [B, N],
     C-ordered) receives the end states instead of a new array; ``out=s0`` relaxes
-    in place, without a copy of the batch.
+    in place, without a copy of the batch. ``record=True`` keeps the trajectory
+    in a buffer that grows with the steps taken (:class:`Recorder`). The run
+    goes in slices of steps (:func:`relax_rows`): Ctrl-C stops it between two.
     """
     if not isinstance(cn, CompiledNetwork):
         raise TypeError(f"cn must be a CompiledNetwork (use neurosim.compile), got {type(cn).__name__}")
@@ -139,8 +142,8 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
         raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
     tie_code = check_tie(tie)
     p = check_unit("p", p)
-    max_steps = check_nonneg_int("max_steps", max_steps)
-    seed = check_nonneg_int("seed", seed)
+    max_steps = check_int("max_steps", max_steps, 0, MAX_STEPS)
+    seed = check_seed("seed", seed)
     if out is not None:
         check_out(out, cn.n)
     rows = np.atleast_2d(np.asarray(s0)).shape[0] if s0 is not None else None if out is None else len(out)
@@ -159,33 +162,98 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
     steps = np.zeros(n_batch, dtype=np.int64)
     converged = np.zeros(n_batch, dtype=bool)
     flips = np.zeros(n_batch, dtype=np.int64)
-    traj = np.zeros((n_batch, max_steps + 1 if record else 0, cn.n), dtype=np.int8)
-    net = kernel_arrays(cn)
+    recorder = Recorder(n_batch, cn.n, max_steps) if record else None
     block = max(1, BLOCK_VALUES // max(cn.n, 1))
     for lo in range(0, n_batch, block):  # the fields of one block of samples at a time
         hi = min(lo + block, n_batch)
         sb, bb = s[lo:hi], b[lo:hi] if b.shape[0] > 1 else b
         t0 = 0
         if mode != "async" and max_steps > 0 and _neutral(sb):
-            changed = np.zeros(hi - lo, dtype=np.int64)
-            kernels.first_step(MODES[mode], p, seed, tie_code, lo, sb, bb, changed)
+            kernels.first_step(MODES[mode], p, seed, tie_code, lo, sb, bb, flips[lo:hi])
             t0 = 1
         rec = recurrent_fields(cn, sb)
-        if _lockstep(cn, mode):
-            fb = np.ascontiguousarray(np.broadcast_to(bb, sb.shape))[None]
-            st, cv = np.zeros((hi - lo, 1), dtype=np.int64), np.zeros((hi - lo, 1), dtype=bool)
-            kernels.lockstep_phases(MODES[mode], p, tie_code, np.array([seed], dtype=np.int64),
-                                    np.array([max_steps], dtype=np.int64), 0, t0, lo, sb, fb, rec, net,
-                                    np.empty((1,) + sb.shape, dtype=np.int8), st, cv, flips[lo:hi], traj[lo:hi],
-                                    _chunk(hi - lo))
-            steps[lo:hi], converged[lo:hi] = st[:, 0], cv[:, 0]
-        else:
-            kernels.relax_batch(MODES[mode], p, seed, tie_code, max_steps, t0, lo, sb, bb, rec, net,
-                                steps[lo:hi], converged[lo:hi], flips[lo:hi], traj[lo:hi])
-        if t0:
-            flips[lo:hi] += changed
-    trajectory = traj[:, : int(steps.max()) + 1] if record else None
+        relax_rows(cn, mode, p, tie_code, seed, max_steps, t0, lo, sb, bb, rec,
+                   steps[lo:hi], converged[lo:hi], flips[lo:hi], recorder)
+    trajectory = recorder.result(int(steps.max()) + 1) if record else None
     return RelaxResult(s, steps, converged, flips, trajectory)
+
+
+FIRST_SLICE = 16          # steps of the first kernel call of a relaxation; later ones double ...
+SLICE_VALUES = 1 << 27    # ... up to this many (sample, neuron or coupling) visits: well under a second
+ONE_CALL_STEPS = 64  # relax_phases runs a schedule of at most this many steps in one kernel call
+
+
+def relax_rows(cn, mode, p, tie_code, seed, limit, t0, base, s, b, rec, steps, converged, flips, recorder=None):
+    """Relax the rows of ``s`` [B, N] (samples ``base`` ...; ``rec`` = (J + K) s,
+    carried along) from step ``t0`` to at most step ``limit`` under the fields
+    ``b`` ([B, N] or [1, N]), in slices of steps, one kernel call each, so that
+    Python sees a pending Ctrl-C between them and a ``recorder``'s buffer grows
+    with the steps taken. The slices are fixed by the sizes (FIRST_SLICE steps,
+    doubling up to the steps whose worst case, every neuron evaluated and every
+    coupling pushed in every sample, is SLICE_VALUES), never by timing: a relaxation is
+    a pure function of its inputs. Draws are keyed by the step, a row that has
+    converged re-runs a slice as the fixed point it is (no change; its ``steps``
+    and ``converged`` are kept) and the others go on where they stopped: async
+    runs and dense sync / prob runs (lockstep) equal one uninterrupted call bit
+    for bit. A CSC sync / prob run starts each slice with its candidates in
+    index order, which may add one step's changes to a field in another order:
+    the states are the same unless a field lies within rounding error of 0.
+    ``flips`` is added to."""
+    net = kernel_arrays(cn)
+    rows = len(s)
+    lockstep = _lockstep(cn, mode)
+    if lockstep:
+        fields = np.ascontiguousarray(np.broadcast_to(b, s.shape))[None]
+        ends = np.empty((1,) + s.shape, dtype=np.int8)
+    running = np.ones(rows, dtype=bool)
+    start, span = t0, FIRST_SLICE
+    longest = max(FIRST_SLICE, SLICE_VALUES // (rows * (cn.n + cn.j.indices.size + cn.k.indices.size)))
+    while True:
+        end = min(limit, start + span)
+        traj = recorder.rows(base, rows, end) if recorder else np.zeros((rows, 0, cn.n), dtype=np.int8)
+        st, cv = np.zeros((rows, 1), dtype=np.int64), np.zeros((rows, 1), dtype=bool)
+        fl = np.zeros(rows, dtype=np.int64)
+        if lockstep:
+            kernels.lockstep_phases(MODES[mode], p, tie_code, np.array([seed], dtype=np.int64),
+                                    np.array([end], dtype=np.int64), 0, start, base, s, fields, rec, net, ends,
+                                    st, cv, fl, traj, _chunk(rows))
+        else:
+            kernels.relax_batch(MODES[mode], p, seed, tie_code, end, start, base, s, b, rec, net, st[:, 0], cv[:, 0],
+                                fl, traj)
+        st, cv = st[:, 0], cv[:, 0]
+        steps[running], converged[running] = st[running], cv[running]
+        flips += fl
+        running &= ~cv
+        if end >= limit or not running.any():
+            return
+        start, span = end, min(2 * span, longest)
+
+
+class Recorder:
+    """The trajectory buffer of ``relax(record=True)`` [B, T+1, N] (int8): it
+    holds the steps taken so far and grows (doubling, checked against the
+    available memory) as a relaxation goes on, up to ``max_steps + 1``."""
+
+    def __init__(self, batch, n, max_steps):
+        self.batch, self.n, self.cap = batch, n, max_steps + 1
+        self.buf = np.zeros((batch, 0, n), dtype=np.int8)
+
+    def rows(self, base, count, end):
+        """The rows base .. base + count with room for steps 0 .. ``end``."""
+        need = end + 1
+        if need > self.buf.shape[1]:
+            size = min(self.cap, max(need, 2 * self.buf.shape[1]))
+            check_memory(f"recording {self.batch} trajectories of {size} steps of N = {self.n}",
+                         self.batch * size * self.n)
+            grown = np.empty((self.batch, size, self.n), dtype=np.int8)
+            old = self.buf.shape[1]
+            grown[:, :old] = self.buf
+            grown[:, old:] = self.buf[:, -1:] if old else 0  # rows done so far stay at their end state
+            self.buf = grown
+        return self.buf[base:base + count]
+
+    def result(self, length):
+        return self.buf[:, :length]
 
 
 @dataclass
@@ -207,15 +275,17 @@ def relax_phases(cn, fields, max_steps, mode="sync", p=1.0, seeds=None, tie="plu
     exactly as ``relax(cn, s0=<end of phase k-1>, field=fields[k], ...)`` would.
     (Algorithm 1 is such a sequence: warmup, supervised and free phases.) Phases
     with 0 steps before the first one with steps are skipped (steps 0, not
-    converged). ``check=False`` skips the finiteness check of the fields (for a
-    caller that made it). Returns a :class:`PhasesResult`."""
+    converged). A schedule of at most ONE_CALL_STEPS steps (Algorithm 1's) is
+    one kernel call; a longer one runs phase by phase in slices (:func:`relax_rows`),
+    with the same result. ``check=False`` skips the finiteness check of the fields
+    (for a caller that made it). Returns a :class:`PhasesResult`."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
     tie_code = check_tie(tie)
     p = check_unit("p", p)
-    limits = np.array([check_nonneg_int("max_steps", int(m)) for m in max_steps], dtype=np.int64)
+    limits = np.array([check_int("max_steps", int(m), 0, MAX_STEPS) for m in max_steps], dtype=np.int64)
     seeds = np.zeros(limits.size, dtype=np.int64) if seeds is None else np.array(
-        [check_nonneg_int("seeds", int(v)) for v in seeds], dtype=np.int64)
+        [check_seed("seeds", int(v)) for v in seeds], dtype=np.int64)
     f = np.ascontiguousarray(np.asarray(fields, dtype=np.float64))
     if f.ndim != 3 or f.shape[0] != limits.size or f.shape[2] != cn.n or seeds.size != limits.size:
         raise ValueError(f"fields must have shape [P, B, {cn.n}] with P = len(max_steps) = len(seeds) "
@@ -234,7 +304,13 @@ def relax_phases(cn, fields, max_steps, mode="sync", p=1.0, seeds=None, tie="plu
     steps = np.zeros((n_batch, n_phases), dtype=np.int64)
     converged = np.zeros((n_batch, n_phases), dtype=bool)
     first = min(first, n_phases - 1)
-    if _lockstep(cn, mode):
+    if limits.sum() > ONE_CALL_STEPS:  # a long schedule: phase by phase, in slices (relax_rows)
+        for k in range(n_phases):
+            if k >= first:
+                relax_rows(cn, mode, p, tie_code, int(seeds[k]), int(limits[k]), t0 if k == first else 0, 0, s,
+                           f[k], rec, steps[:, k], converged[:, k], np.zeros(n_batch, dtype=np.int64))
+            ends[k] = s
+    elif _lockstep(cn, mode):
         kernels.lockstep_phases(MODES[mode], p, tie_code, seeds, limits, first, t0, 0, s, f, rec, kernel_arrays(cn),
                                 ends, steps, converged, np.zeros(n_batch, dtype=np.int64),
                                 np.zeros((n_batch, 0, n), dtype=np.int8), _chunk(n_batch))

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from .. import io
+from ..validate import check_nonneg_int
 from .config import upgrade
 from .trainer import TrainConfig, Trainer
 
@@ -24,11 +25,17 @@ def _write(group, state):
 
 
 def _read(group):
-    return TrainingState(**json.loads(group.attrs["state"]))
+    st = TrainingState(**json.loads(group.attrs["state"]))
+    check_nonneg_int("epoch", st.epoch)
+    for name, kind in (("config", dict), ("history", list), ("info", dict)):
+        if not isinstance(getattr(st, name), kind):
+            raise ValueError(f"training state {name} must be a {kind.__name__}, got {getattr(st, name)!r}")
+    return st
 
 
 def _summary(state):
-    return {"epoch": state.epoch, "last_epoch": state.history[-1] if state.history else None}
+    return {"epoch": state.epoch, "dataset": state.info.get("dataset"),
+            "last_epoch": state.history[-1] if state.history else None}
 
 
 io.register_kind("training_state", TrainingState, _write, _read, summarize=_summary)

@@ -2,11 +2,15 @@
 reading of Algorithm 1 (``neurosim.learning.config``) and its Table VI
 hyperparameters (``neurosim.learning.presets``); every protocol field and every
 hyperparameter can be overridden by its own flag."""
+import argparse
 import dataclasses
 import json
 import os
 import sys
 import time
+
+from ..cli_common import (BUDGET, COUNT, NONNEG, POSITIVE, REAL, STEPS, UNIT, Interrupted, add_out, given_flags,
+                          out_path)
 
 BASELINES = ("none", "reservoir", "random-features", "mlp")
 PROTOCOL_FLAGS = ("tie", "warmup_in_budget", "supervision_delay", "label_encoding", "gate_threshold", "eta_units",
@@ -18,11 +22,16 @@ def _bool(text):
         return True
     if text.lower() in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"expected true or false, got {text!r}")
+    raise argparse.ArgumentTypeError(f"must be true or false, got {text!r}")
 
 
 def _kappa_in(text):
-    return "shared" if text == "shared" else float(text)
+    if text == "shared":
+        return text
+    try:
+        return REAL(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be 'shared' or a finite number, got {text!r}") from None
 
 
 def add_train_args(p):
@@ -38,44 +47,47 @@ def add_train_args(p):
         p.add_argument("--" + name.replace("_", "-"), choices=CHOICES[name], help="default: the protocol's")
     p.add_argument("--warmup-in-budget", type=_bool, help="true: the warmup steps count in --max-steps "
                                                           "(default: the protocol's)")
-    p.add_argument("--supervision-delay", type=int, help="supervised steps taken without the W_back field "
+    p.add_argument("--supervision-delay", type=STEPS, help="supervised steps taken without the W_back field "
                                                          "(default: the protocol's)")
     p.add_argument("--w-back", choices=("prototypes", "gaussian"), help="W_back kind (default: the protocol's)")
     p.add_argument("--data-variant", choices=("text", "code"),
                    help="Entangled-MNIST construction: text (centred) or code (default: the protocol's)")
     p.add_argument("--dataset", default="entangled-mnist", help="entangled-mnist, mnist, fashion-mnist, prototypes, ...")
     p.add_argument("--data-dir", help="directory with the dataset files (default: $NEUROSIM_DATA, then the user cache)")
-    p.add_argument("--train-size", type=int, help="use only the first P training samples")
-    p.add_argument("--val-size", type=int, help="use only the first P validation (test-split) samples")
-    p.add_argument("--epochs", type=int, help="default 30 (Table VI)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--rho-in", type=float, help="density of W_in (default: the protocol's)")
-    for name in ("lam_x", "lam_y", "eta_j", "eta_in", "eta_out", "kappa_out"):
-        p.add_argument("--" + name.replace("_", "-"), type=float, help="default: Table VI of the protocol")
-    p.add_argument("--kappa-j", type=float, help="margin threshold of J as TrainConfig takes it (default: "
+    p.add_argument("--train-size", type=COUNT, help="use only the first P training samples")
+    p.add_argument("--val-size", type=COUNT, help="use only the first P validation (test-split) samples")
+    p.add_argument("--epochs", type=COUNT, help="default 30 (Table VI); with --resume: train up to this epoch")
+    p.add_argument("--batch-size", type=COUNT, default=16)
+    p.add_argument("--rho-in", type=UNIT, help="density of W_in (default: the protocol's)")
+    for name in ("lam_x", "lam_y", "eta_j", "eta_in", "eta_out"):
+        p.add_argument("--" + name.replace("_", "-"), type=NONNEG, help="default: Table VI of the protocol")
+    p.add_argument("--kappa-out", type=REAL, help="default: Table VI of the protocol")
+    p.add_argument("--kappa-j", type=REAL, help="margin threshold of J as TrainConfig takes it (default: "
                                                  "0.9 + J_D under --gate-threshold kappa, 0.9 under kappa+jd, which "
                                                  "adds J_D itself: Table VI)")
     p.add_argument("--kappa-in", type=_kappa_in,
                    help="margin threshold of W_in, or 'shared' for the gate of J (default: the protocol's)")
-    p.add_argument("--eta-back", type=float, default=0.0, help="learning rate of W_back (fixed by default)")
-    p.add_argument("--decay-j", type=float, help="weight decay of J (default: the protocol's)")
-    p.add_argument("--decay-out", type=float, help="weight decay of W_out (default: the protocol's)")
-    p.add_argument("--decay-in", type=float, default=0.0)
+    p.add_argument("--eta-back", type=NONNEG, default=0.0, help="learning rate of W_back (fixed by default)")
+    p.add_argument("--decay-j", type=NONNEG, help="weight decay of J (default: the protocol's)")
+    p.add_argument("--decay-out", type=NONNEG, help="weight decay of W_out (default: the protocol's)")
+    p.add_argument("--decay-in", type=NONNEG, default=0.0)
     p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync")
-    p.add_argument("--p", type=float, default=1.0, help="update probability of mode prob")
-    p.add_argument("--max-steps", type=int, help="steps per relaxation phase (Table V: 5)")
-    p.add_argument("--warmup", type=int, help="warmup steps (default: the number of layers)")
+    p.add_argument("--p", type=UNIT, default=1.0, help="update probability of mode prob")
+    p.add_argument("--max-steps", type=BUDGET, help="steps per relaxation phase (Table V: 5)")
+    p.add_argument("--warmup", type=STEPS, help="warmup steps (default: the number of layers)")
     p.add_argument("--approximate", action="store_true", help="skip the free phase: s* := s'")
-    p.add_argument("--gamma", type=float, help="tanh-smoothed rule (Eq. 91) with this gamma")
+    p.add_argument("--gamma", type=POSITIVE, help="tanh-smoothed rule (Eq. 91) with this gamma")
     p.add_argument("--variant", choices=("asym", "sym1", "sym2"), default="asym")
     p.add_argument("--readout", choices=("perceptron", "softmax"), default="perceptron")
-    p.add_argument("--eval-samples", type=int, default=10000,
+    p.add_argument("--eval-samples", type=STEPS, default=10000,
                    help="per-epoch train accuracy on this many seeded training samples (0: all; last epoch: all)")
     p.add_argument("--baseline", choices=BASELINES, default="none",
                    help="reservoir / random features (SM-D), or the binarised MLP with as many parameters")
-    p.add_argument("--mlp-lr", type=float, default=0.003, help="Adam learning rate of --baseline mlp")
-    p.add_argument("--out", help="HDF5 checkpoint written after every epoch")
-    p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument("--mlp-lr", type=POSITIVE, default=0.003, help="Adam learning rate of --baseline mlp")
+    add_out(p, "HDF5 checkpoint written after every epoch", keep="--resume")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run saved in --out: its settings and data come from the checkpoint; a flag "
+                        "that contradicts them is an error (--epochs sets the last epoch)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true")
 
@@ -97,8 +109,8 @@ def resolve_defaults(args):
 def config_from_args(args):
     from . import TrainConfig, random_features, reservoir
     resolve_defaults(args)
-    protocol = {name: getattr(args, name) for name in PROTOCOL_FLAGS if getattr(args, name) is not None}
     from .presets import kappa_j
+    protocol = {name: getattr(args, name) for name in PROTOCOL_FLAGS if getattr(args, name) is not None}
     cfg = TrainConfig(protocol=args.protocol, **protocol)
     if args.kappa_j is None:
         args.kappa_j = kappa_j(args.protocol, args.j_d, args.gate_threshold)
@@ -106,8 +118,8 @@ def config_from_args(args):
         cfg, epochs=args.epochs, batch_size=args.batch_size, eta_j=args.eta_j, eta_in=args.eta_in,
         eta_out=args.eta_out, eta_back=args.eta_back, kappa_j=args.kappa_j,
         kappa_in=None if args.kappa_in == "shared" else args.kappa_in, kappa_out=args.kappa_out,
-        decay_j=args.decay_j, decay_in=args.decay_in, decay_out=args.decay_out, lam_x=args.lam_x, lam_y=args.lam_y, mode=args.mode, p=args.p,
-        max_steps=args.max_steps, warmup=args.warmup, approximate=args.approximate, gamma=args.gamma,
+        decay_j=args.decay_j, decay_in=args.decay_in, decay_out=args.decay_out, lam_x=args.lam_x, lam_y=args.lam_y,
+        mode=args.mode, p=args.p, max_steps=args.max_steps, warmup=args.warmup, approximate=args.approximate, gamma=args.gamma,
         variant=args.variant, readout=args.readout, seed=args.seed, eval_samples=args.eval_samples)
     return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
 
@@ -126,26 +138,79 @@ def load_data(name, data_dir=None, train_size=None, val_size=None, variant="text
     return d, (d.x_test[:nv], d.y_test[:nv])
 
 
+FREE_FLAGS = {"out", "force", "resume", "no_progress", "json", "data_dir", "epochs", "func", "command", "argv"}
+"""Train flags that do not define the run (where it is kept, how it is shown,
+where the data files are: their content is hash-checked); every other flag is
+stored in a checkpoint and checked on --resume (--epochs: see resume_epochs)."""
+
+
+def run_settings(args):
+    """Every flag that defines a run, resolved (after resolve_defaults and
+    config_from_args): what a checkpoint stores under info["args"]."""
+    return {k: v for k, v in vars(args).items() if k not in FREE_FLAGS}
+
+
+def check_resume(args, info):
+    """Refuse --resume with a flag that contradicts the checkpoint's settings,
+    listing every difference."""
+    if info.get("time") == "continuous":
+        raise ValueError(f"--resume: {args.out} was written by 'neurosim continuous train', which does not resume")
+    stored = info.get("args")
+    given = sorted(given_flags(args) - FREE_FLAGS)
+    if stored is None and given:
+        raise ValueError(f"--resume: {args.out} was written by an older neurosim that did not store its flags; "
+                         f"resume without {', '.join('--' + g.replace('_', '-') for g in given)}")
+    diffs = [f"--{k.replace('_', '-')} {getattr(args, k)} (the checkpoint has {stored.get(k)})"
+             for k in given if getattr(args, k) != stored.get(k)]
+    if diffs:
+        raise ValueError(f"--resume: {args.out} was trained with other settings: {'; '.join(diffs)}. Drop these "
+                         "flags to continue it, or start a new run (another --out, or --force to replace it)")
+
+
+def resume_epochs(args, trainer, log):
+    """The last epoch of a resumed run: --epochs if given (said in a line on
+    ``log``), else the checkpoint's."""
+    done, planned = trainer.epoch, trainer.config.epochs
+    if args.epochs is None or args.epochs == planned:
+        args.epochs = planned
+        return
+    line = f"--epochs {args.epochs}: the checkpoint's run planned {planned} epoch(s) and has done {done}; "
+    line += (f"training continues to epoch {args.epochs}" if args.epochs > done
+             else "nothing is left to train")
+    if trainer.config.readout == "softmax":
+        line += (f" (softmax readout: its stage starts at epoch {args.epochs // 2 + 1} instead of "
+                 f"{planned // 2 + 1})")
+    print(line, file=log, flush=True)
+    trainer.config = dataclasses.replace(trainer.config, epochs=args.epochs)
+
+
 def cmd_train(args):
     import neurosim as ns
     from ..cli import build_topology
     from .checkpoint import load_checkpoint
     from .trainer import Trainer
-    resolve_defaults(args)
-    data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size, args.data_variant)
-    info = {"dataset": args.dataset, "data_variant": args.data_variant, "train_size": len(data.x_train),
-            "val_size": len(val[0]), "topology": args.topology, "argv": sys.argv[1:]}
-    if args.baseline == "mlp":
-        return train_mlp(args, data, val)
+    if args.baseline == "mlp" and args.out is not None:
+        raise ValueError("--out: --baseline mlp keeps no file (the MLP is not saved); drop --out")
+    out_path(args, keep="--resume to continue it", keep_existing=args.resume)
     if args.resume:
         if not args.out or not os.path.exists(args.out):
             raise FileNotFoundError(f"--resume needs an existing --out checkpoint, got {args.out!r}")
         trainer, info = load_checkpoint(args.out)
-        trainer.config = dataclasses.replace(trainer.config, epochs=args.epochs)
-    else:
-        net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in,
-                             lam_x=args.lam_x, lam_y=args.lam_y, w_back=args.w_back)
-        trainer = Trainer(ns.compile(net), config_from_args(args))
+        check_resume(args, info)
+        resume_epochs(args, trainer, sys.stderr if args.json else sys.stdout)
+        data, val = load_data(info["dataset"], args.data_dir, info["train_size"], info["val_size"],
+                              info.get("data_variant", "text"))
+        args.dataset, args.topology = info["dataset"], info["topology"]
+        return fit_and_report(trainer, data, val, args, info)
+    resolve_defaults(args)
+    data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size, args.data_variant)
+    if args.baseline == "mlp":
+        return train_mlp(args, data, val)
+    net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in,
+                         lam_x=args.lam_x, lam_y=args.lam_y, w_back=args.w_back)
+    trainer = Trainer(ns.compile(net), config_from_args(args))
+    info = {"dataset": args.dataset, "data_variant": args.data_variant, "train_size": len(data.x_train),
+            "val_size": len(val[0]), "topology": args.topology, "argv": args.argv, "args": run_settings(args)}
     return fit_and_report(trainer, data, val, args, info)
 
 
@@ -162,8 +227,11 @@ def fit_and_report(trainer, data, val, args, info, **extra):
         if args.out:
             save_checkpoint(tr, args.out, info)
 
-    history = trainer.fit(data, epochs=args.epochs, validation=val, progress=not args.no_progress,
-                          on_epoch=on_epoch)
+    try:
+        history = trainer.fit(data, epochs=args.epochs, validation=val, progress=not args.no_progress,
+                              on_epoch=on_epoch)
+    except KeyboardInterrupt:
+        raise Interrupted(kept(args.out)) from None
     last = dict(history[-1]) if history else {}
     if "end_val_accuracy" in last or "end_train_accuracy" in last:  # evaluate="start": report the trained model
         for key in ("train_accuracy", "val_accuracy"):
@@ -178,6 +246,18 @@ def fit_and_report(trainer, data, val, args, info, **extra):
         print(f"train accuracy {last.get('train_accuracy', float('nan')):.4f}, "
               f"validation accuracy {last.get('val_accuracy', float('nan')):.4f}")
     return 0
+
+
+def kept(out):
+    """What a Ctrl-C leaves, read from the file itself (a save is atomic: the
+    checkpoint holds the last epoch whose save completed)."""
+    from ..io import NeurosimFileError, describe
+    if not out:
+        return "nothing was saved (no --out)"
+    try:
+        return f"the checkpoint {out} holds epoch {describe(out)['items']['training']['epoch']}"
+    except (OSError, NeurosimFileError, KeyError):
+        return f"no checkpoint was saved in {out}"
 
 
 def train_mlp(args, data, val):
@@ -201,6 +281,10 @@ def train_mlp(args, data, val):
 def cmd_eval(args):
     from .checkpoint import load_checkpoint
     trainer, info = load_checkpoint(args.file)
+    if info.get("time") == "continuous":    # written by `neurosim continuous train`: evaluate as it trained
+        from ..continuous.training import ContinuousConfig, ContinuousTrainer
+        trainer = ContinuousTrainer(trainer.cn, trainer.config, trainer.epoch, trainer.history,
+                                    continuous=ContinuousConfig(**info["continuous"]))
     name = args.dataset or info.get("dataset", "entangled-mnist")
     data, val = load_data(name, args.data_dir, None, None, info.get("data_variant", "text"))
     summary = {"file": args.file, "dataset": name, "epochs": trainer.epoch,

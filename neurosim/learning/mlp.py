@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..validate import check_nonneg_int, check_positive_int, check_real
 from .readout import softmax
 
 
@@ -80,6 +81,8 @@ class BinaryMLP:
             p -= lr * mhat / (np.sqrt(vhat) + eps)
 
     def fit(self, x, labels, epochs=20, batch_size=64, lr=0.003, decay=0.0, seed=0):
+        epochs, batch_size = check_nonneg_int("epochs", epochs), check_positive_int("batch_size", batch_size)
+        lr, decay = check_real("lr", lr, above=0), check_real("decay", decay, lo=0)
         x = np.asarray(x, dtype=np.float64)
         for e in range(epochs):
             order = np.random.default_rng([seed, e]).permutation(len(x))
