@@ -38,9 +38,12 @@ def external_field(cn, x=None, y=None, lam_x=None, lam_y=None, batch=None, check
         raise ValueError(f"x, y and s0 disagree on the batch size: {sorted(sizes)}")
     b = max(sizes) if sizes else 1
     check_memory(f"the fields of {b} samples of N = {cn.n} neurons", 2 * b * cn.n * 8)
-    out = np.zeros((b, cn.n))
-    if xb is not None:
-        out += (lam_x * (xb @ cn.w_in.T)) * cn.a_in
-    if yb is not None:
-        out += (lam_y * (yb @ cn.w_back.T)) * cn.a_back
-    return out
+    out = None
+    for v, w, lam, mask in ((xb, cn.w_in, lam_x, cn.a_in), (yb, cn.w_back, lam_y, cn.a_back)):
+        if v is not None:
+            part = v @ w.T
+            part *= lam * mask
+            out = part if out is None else out.__iadd__(part)
+    if out is None:
+        return np.zeros((b, cn.n))
+    return out if out.shape[0] == b else np.repeat(out, b, axis=0)

@@ -158,6 +158,8 @@ def register(subparsers):
     p = sub.add_parser("train", help="Algorithm 1 with continuous-time relaxations (defaults: Table VI)",
                        conflict_handler="resolve")
     add_train_args(p)
+    # continuous-time training implements the text reading's dynamics (no step counting, sgn(0) = +1)
+    p.set_defaults(protocol="text")
     add_continuous_args(p)     # replaces the rule's --variant by the dynamics' one
     p.add_argument("--rule-variant", choices=("asym", "sym1", "sym2"), default="asym",
                    help="plasticity rule variant (neurosim train --variant)")

@@ -439,3 +439,13 @@ def lockstep_phases(mode, p, tie, seeds, limits, first, t0, base, s, fields, rec
                 if record:
                     for t in range(steps[b, k] + 1, traj.shape[1]):
                         traj[b, t] = s[b]
+
+
+@nb.njit(cache=True)
+def count_unstable(s, h, tie):
+    """How many entries of s [B, N] differ from sgn(h) under the tie rule."""
+    c = 0
+    for b in range(s.shape[0]):
+        for i in range(s.shape[1]):
+            c += sgn(h[b, i], tie) != s[b, i]
+    return c

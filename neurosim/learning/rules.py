@@ -110,22 +110,6 @@ def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
             _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, post_t, pre_t, sc, kp)
 
 
-@nb.njit(cache=True, parallel=True)
-def _masked_update(w, on, post_t, pre_t, scale, keep):
-    """w_ik <- keep w_ik + scale sum_mu post_i^mu pre_k^mu where on[i, k] (dense
-    w; rows with post_i = 0 are skipped when keep = 1)."""
-    active = _active_rows(post_t)
-    for i in nb.prange(w.shape[0]):
-        if keep == 1.0 and not active[i]:
-            continue
-        for k in range(w.shape[1]):
-            if on[i, k]:
-                acc = 0.0
-                for mu in range(post_t.shape[1]):
-                    acc += post_t[i, mu] * pre_t[k, mu]
-                w[i, k] = w[i, k] * keep + scale * acc
-
-
 def input_update(cn, s, g, x, eta, decay=0.0):
     """W_in on its pattern and the a_in rows, in place (Eq. 85 averaged over B):
     one BLAS product when every entry of W_in learns (a dense W_in, input on
@@ -137,9 +121,11 @@ def input_update(cn, s, g, x, eta, decay=0.0):
         blas.dgemm(alpha=eta / s.shape[0], a=x, b=post, trans_a=True, beta=1.0 - eta * decay, c=cn.w_in.T,
                    overwrite_c=True)
         return
-    on = cn.w_in_mask & cn.a_in[:, None]
-    _masked_update(cn.w_in, on, np.ascontiguousarray(post.T), np.ascontiguousarray(x.T, dtype=np.float64),
-                   eta / s.shape[0], 1.0 - eta * decay)
+    delta = post.T @ x
+    delta *= (eta / s.shape[0]) * (cn.w_in_mask & cn.a_in[:, None])
+    if decay:
+        cn.w_in[cn.w_in_mask & cn.a_in[:, None]] *= 1.0 - eta * decay
+    cn.w_in += delta
 
 
 def back_update(cn, s, g, y, eta):

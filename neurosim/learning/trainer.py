@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..engine import relax, relax_phases, sign
+from ..engine import kernels, relax, relax_phases
+from ..engine.kernels import TIES
 from ..fields import external_field
 from ..validate import check_positive_int
 from . import rules
@@ -204,9 +205,9 @@ class Trainer:
         return {
             "converged_supervised": converged[:, 0].mean(), "converged_free": converged[:, 1].mean(),
             "steps_supervised": steps[:, 0].mean(), "steps_free": steps[:, 1].mean(),
-            "q_dyn": float(np.mean(s1.astype(np.float64) * s2)),
+            "q_dyn": float(np.sum(s1 * s2, dtype=np.int64)) / s2.size,
             "gated_fraction": float(gate.mean()),
-            "unstable_fraction": float(np.mean(sign(h, c.tie) != s2)),
+            "unstable_fraction": kernels.count_unstable(s2, h, TIES[c.tie]) / s2.size,
         }
 
     def infer(self, x, batch_size=1024, key=(0,)):
