@@ -63,6 +63,17 @@ def uniform_array(seed, stream, step, sample, neurons):
     return (z >> _S11).astype(np.float64) * _INV53
 
 
+def key_seed(*key):
+    """A seed in [0, 2**32), a pure function of the non-negative integers ``key``
+    (the same SplitMix64 chain over them): the relaxation seed of a training
+    batch is ``key_seed(config_seed, epoch, batch, phase)``."""
+    with np.errstate(over="ignore"):
+        z = _mix_np(np.uint64(len(key)))
+        for k in key:
+            z = _mix_np(z ^ np.uint64(k))
+    return int(z >> np.uint64(32))
+
+
 def sweep_order(seed, step, sample, n):
     """The neuron order of asynchronous sweep ``step`` for batch element ``sample``."""
     return np.argsort(uniform_array(seed, ORDER, step, sample, np.arange(n)), kind="stable")

@@ -28,19 +28,19 @@ A sample stops at the first step t at which no neuron wants to change (t steps
 taken, converged), or after ``limit`` steps (not converged). prob: a neuron that
 wants to change at step t of sample k does so only if
 ``uniform_array(seed, GATE, t, k, i) < p``; each phase draws with its own seed,
-``SeedSequence([config.seed, *key, phase]).generate_state(1)[0]``.
+``neurosim.rng.key_seed(config.seed, *key, phase)``.
 """
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from neurosim.rng import GATE, uniform_array
+from neurosim.rng import GATE, key_seed, uniform_array
 
 
 def phase_seeds(config_seed, key):
     """The seeds of the warmup, supervised and free phases of batch ``key``."""
-    return [int(np.random.SeedSequence([config_seed, *key, k]).generate_state(1)[0]) for k in range(3)]
+    return [key_seed(config_seed, *key, k) for k in range(3)]
 
 
 @dataclass

@@ -133,20 +133,30 @@ def first_step(mode, p, seed, tie, base, s, b, changed):
         changed[bi] = c
 
 
+@nb.njit
+def workspace(n):
+    """The working arrays of one sample's relaxations (see relax_one), allocated
+    once per sample and reused by its phases."""
+    return (np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32), np.zeros(n, dtype=np.bool_),
+            np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int8), np.zeros(n, dtype=np.uint8), np.empty(n),
+            np.empty(n, dtype=np.int32))
+
+
 @nb.njit(cache=True)
-def relax_one(mode, p, seed, tie, sample, max_steps, si, bb, h, net, traj, t0=0):
+def relax_one(mode, p, seed, tie, sample, max_steps, si, bb, h, net, traj, t0, ws):
     """Relax one sample in place: states ``si`` (int8), recurrent field ``h``
     (kept equal to (J + K) si), external field ``bb``; ``net`` is the tuple
     (j_d, J map, K map). Starts at step ``t0`` (``si`` = s(t0): the steps before
     were taken by the caller, see :func:`first_step`). Records s(t0..T) into
     ``traj`` when it has rows. Returns (steps applied, converged, neuron changes
-    from t0 on): a fixed point found at step t gives t steps."""
+    from t0 on): a fixed point found at step t gives t steps. ``ws`` is a
+    :func:`workspace`."""
     if traj.shape[0] > 0:
         traj[t0] = si
     if mode == ASYNC:
-        taken, done, nfl = _relax_async(seed, tie, sample, max_steps, si, bb, h, net, traj, t0)
+        taken, done, nfl = _relax_async(seed, tie, sample, max_steps, si, bb, h, net, traj, t0, ws)
     else:
-        taken, done, nfl = _relax_synchronous(mode, p, seed, tie, sample, max_steps, si, bb, h, net, traj, t0)
+        taken, done, nfl = _relax_synchronous(mode, p, seed, tie, sample, max_steps, si, bb, h, net, traj, t0, ws)
     for t in range(taken + 1, traj.shape[0]):
         traj[t] = si
     return taken, done, nfl
@@ -158,19 +168,16 @@ def _unstable(i, si, h, j_d, bb, tie):
 
 
 @nb.njit
-def _relax_synchronous(mode, p, seed, tie, sample, max_steps, si, bb, h, net, traj, t0):
+def _relax_synchronous(mode, p, seed, tie, sample, max_steps, si, bb, h, net, traj, t0, ws):
     """SYNC / PROB steps of :func:`relax_one`. Only the candidates (all neurons at
     t0, then the neurons that changed, their out-neighbours and the unstable ones
     a gate held back) are evaluated."""
     j_d, jp, ji, jv, jb, kp, ki, kv, kb = net
     n = si.size
-    cand = np.empty(n, dtype=np.int32)
+    cand, nxt, flag, todo, new = ws[0], ws[1], ws[2], ws[3], ws[4]
     for i in range(n):
         cand[i] = i
-    nxt = np.empty(n, dtype=np.int32)
-    flag = np.zeros(n, dtype=np.bool_)
-    todo = np.empty(n, dtype=np.int32)
-    new = np.empty(n, dtype=np.int8)
+    flag[:] = False
     ncand = n
     nfl = 0
     for t in range(t0, max_steps + 1):
@@ -271,16 +278,15 @@ def _visit(r, k, i, t, seed, sample, tie, si, h, j_d, bb, mark, hkeys, hids, siz
 
 
 @nb.njit
-def _relax_async(seed, tie, sample, max_steps, si, bb, h, net, traj, t0):
+def _relax_async(seed, tie, sample, max_steps, si, bb, h, net, traj, t0, ws):
     """ASYNC sweeps of :func:`relax_one`: the unstable candidates (all neurons in
     the first sweep, then those marked NEXT) enter a heap in sweep order; each
     change is pushed at once, and each out-neighbour it leaves unstable joins the
     heap if its turn (key, index) is still to come, else is marked NEXT."""
     j_d, jp, ji, jv, jb, kp, ki, kv, kb = net
     n = si.size
-    mark = np.zeros(n, dtype=np.uint8)
-    hkeys = np.empty(n)
-    hids = np.empty(n, dtype=np.int32)
+    mark, hkeys, hids = ws[5], ws[6], ws[7]
+    mark[:] = 0
     nfl = 0
     for t in range(t0, max_steps):
         size = 0
@@ -332,7 +338,7 @@ def relax_batch(mode, p, seed, tie, max_steps, t0, base, s, b, rec, net, steps, 
     for bi in nb.prange(s.shape[0]):
         bb = b[bi] if b.shape[0] > 1 else b[0]
         steps[bi], converged[bi], flips[bi] = relax_one(mode, p, seed, tie, base + bi, max_steps, s[bi], bb,
-                                                        rec[bi], net, traj[bi], t0)
+                                                        rec[bi], net, traj[bi], t0, workspace(s.shape[1]))
 
 
 @nb.njit(cache=True, parallel=True)
@@ -346,13 +352,14 @@ def relax_phases(mode, p, tie, seeds, limits, first, t0, s, fields, rec, net, en
     nothing = np.zeros((0, s.shape[1]), dtype=np.int8)
     for bi in nb.prange(s.shape[0]):
         si = s[bi]
+        ws = workspace(si.size)
         for k in range(limits.size):
             if k < first:
                 steps[bi, k], converged[bi, k] = 0, False
             else:
                 steps[bi, k], converged[bi, k], _ = relax_one(mode, p, seeds[k], tie, bi, limits[k], si,
                                                               fields[k, bi], rec[bi], net, nothing,
-                                                              t0 if k == first else 0)
+                                                              t0 if k == first else 0, ws)
             ends[k, bi] = si
 
 

@@ -110,6 +110,27 @@ def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
             _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, post_t, pre_t, sc, kp)
 
 
+@nb.njit(cache=True)
+def _input_rule(w, mask, a_in, post, x, scale, keep):
+    """w_ik <- keep w_ik + scale sum_mu post_i^mu x_k^mu on the pattern ``mask`` of
+    the a_in rows (post [B, N], x [B, D]); a row with no gated sample is skipped
+    when keep = 1 (nothing would change)."""
+    for i in range(w.shape[0]):
+        if not a_in[i]:
+            continue
+        active = False
+        for mu in range(post.shape[0]):
+            active |= post[mu, i] != 0.0
+        if keep == 1.0 and not active:
+            continue
+        for k in range(w.shape[1]):
+            if mask[i, k]:
+                acc = 0.0
+                for mu in range(post.shape[0]):
+                    acc += post[mu, i] * x[mu, k]
+                w[i, k] = w[i, k] * keep + scale * acc
+
+
 def input_update(cn, s, g, x, eta, decay=0.0):
     """W_in on its pattern and the a_in rows, in place (Eq. 85 averaged over B):
     one BLAS product when every entry of W_in learns (a dense W_in, input on
@@ -121,11 +142,7 @@ def input_update(cn, s, g, x, eta, decay=0.0):
         blas.dgemm(alpha=eta / s.shape[0], a=x, b=post, trans_a=True, beta=1.0 - eta * decay, c=cn.w_in.T,
                    overwrite_c=True)
         return
-    delta = post.T @ x
-    delta *= (eta / s.shape[0]) * (cn.w_in_mask & cn.a_in[:, None])
-    if decay:
-        cn.w_in[cn.w_in_mask & cn.a_in[:, None]] *= 1.0 - eta * decay
-    cn.w_in += delta
+    _input_rule(cn.w_in, cn.w_in_mask, cn.a_in, post, x, eta / s.shape[0], 1.0 - eta * decay)
 
 
 def back_update(cn, s, g, y, eta):

@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_limits
 from ..engine import kernels, relax, relax_phases
 from ..engine.kernels import TIES
 from ..fields import external_field
+from ..rng import key_seed
 from ..validate import check_positive_int
 from . import rules
 from .config import TrainConfig, random_features, reservoir  # noqa: F401  (re-exported)
@@ -116,7 +117,7 @@ class Trainer:
 
     def _seed(self, *key):
         """The relaxation seed of (epoch, batch, phase): a run is replayable."""
-        return int(np.random.SeedSequence([self.config.seed, *key]).generate_state(1)[0])
+        return key_seed(self.config.seed, *key)
 
     def free_field(self, x, check=True):
         return external_field(self.cn, x=x, lam_x=self._lam("lam_x"), check=check)
