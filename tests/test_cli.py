@@ -59,9 +59,9 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     assert (tmp_path / "net.h5").exists() and scope["res"].states.shape == (64, 1500)
 
 
-def test_simulate_continuous_time(capsys):
-    assert main(["simulate", "--topology", "core", "--n", "120", "--batch", "3", "--time", "continuous",
-                 "--variant", "hard", "--dt", "0.05", "--backend", "numba", "--json"]) == 0
+def test_continuous_simulate(capsys):
+    assert main(["continuous", "simulate", "--topology", "core", "--n", "120", "--batch-size", "3",
+                 "--dynamics", "hard", "--dt", "0.05", "--backend", "numba", "--json"]) == 0
     s = last_json(capsys)
-    assert s["time"] == "continuous" and s["batch"] == 3
+    assert s["dynamics"] == "hard" and s["batch"] == 3
     assert s["fixed_points"] == s["settled"]  # every settled state is a discrete fixed point

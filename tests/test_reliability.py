@@ -18,7 +18,7 @@ import neurosim as ns
 import neurosim.io as nio
 from neurosim import topologies
 from neurosim.cli import main
-from neurosim.experiments_cli import load_sweep
+from neurosim.experiments import load_sweep
 from neurosim.io import NeurosimFileError
 
 from conftest import cannot_run
@@ -96,7 +96,7 @@ def test_export_lava_reads_a_checkpoint(runs, capsys):
 def test_info_reads_every_other_file_neurosim_writes(tmp_path, capsys):
     assert cli(["continuous", "simulate", "--n", "20", "--batch", "2", "--t-max", "2"], capsys)[0] == 0
     sim = tmp_path / "ct.h5"
-    rc, _, _ = cli(["simulate", "--time", "continuous", "--n", "20", "--batch", "2", "--t-max", "2", "--out", sim],
+    rc, _, _ = cli(["continuous", "simulate", "--n", "20", "--batch-size", "2", "--t-max", "2", "--out", sim],
                    capsys)
     assert rc == 0 and cli(["info", sim], capsys)[0] == 0 and ns.load(sim)["states"].shape == (2, 20)
 
@@ -193,13 +193,13 @@ def test_unwritable_out_is_refused_before_any_work(tmp_path, capsys):
 # ------------------------------------------- 6. invalid values are refused by name
 @pytest.mark.parametrize("argv,flag", [
     (["simulate", "--lam-x", "nan"], "--lam-x"), (["simulate", "--n", "-5"], "--n"),
-    (["simulate", "--batch", "0"], "--batch"), (["simulate", "--seed", str(2 ** 70)], "--seed"),
+    (["simulate", "--batch-size", "0"], "--batch-size"), (["simulate", "--seed", str(2 ** 70)], "--seed"),
     (["simulate", "--max-steps", str(2 ** 41)], "--max-steps"), (["simulate", "--p", "1.5"], "--p"),
     (["train", "--gamma", "-1"], "--gamma"), (["train", "--mlp-lr", "-1"], "--mlp-lr"),
     (["train", "--train-size", "-5"], "--train-size"), (["train", "--kappa-in", "inf"], "--kappa-in"),
     (["train", "--rho-in", "2"], "--rho-in"), (["simulate", "--out", ""], "--out"),
     (["train", "--baseline", "mlp", "--out", "x.h5"], "--out"),
-    (["theory", "entropy", "--jd", "-1"], "--jd"), (["export", "lava", "x.h5", "--batch", "0"], "--batch"),
+    (["theory", "entropy", "--j-d", "-1"], "--j-d"), (["export", "lava", "x.h5", "--batch-size", "0"], "--batch-size"),
 ])
 def test_cli_refuses_invalid_values_naming_the_flag(argv, flag, capsys):
     rc, _, err = cli(argv, capsys)
