@@ -213,9 +213,9 @@ def test_cli_refuses_invalid_values_naming_the_flag(argv, flag, capsys):
     (lambda: ns.relax(tiny_net(), x=np.ones((1, 6)), lam_x=-3.0), "lam_x must be a finite number >= 0"),
     (lambda: ns.relax(tiny_net(), x=np.ones((1, 6)), seed=2 ** 70), "seed must be an integer in"),
     (lambda: ns.relax(tiny_net(), x=np.ones((1, 6)), max_steps=2 ** 41), "max_steps must be an integer in"),
-    (lambda: ns.Network.from_toml("[network]\nlam_x = nan\n[[population]]\nname = 'a'\nsize = 4\n"), "lam_x"),
-    (lambda: ns.Network.from_toml("[network]\nseed = 0.5\n[[population]]\nname = 'a'\nsize = 4\n"), "seed"),
-    (lambda: ns.Network.from_toml("[[population]]\nname = 'a'\nsize = 4\n[[projection]]\npost = 'a'\n"
+    (lambda: ns.network_from_toml("[network]\nlam_x = nan\n[[population]]\nname = 'a'\nsize = 4\n"), "lam_x"),
+    (lambda: ns.network_from_toml("[network]\nseed = 0.5\n[[population]]\nname = 'a'\nsize = 4\n"), "seed"),
+    (lambda: ns.network_from_toml("[[population]]\nname = 'a'\nsize = 4\n[[projection]]\npost = 'a'\n"
                                   "pre = 'a'\nrho = 0.5\nlearnable = 'no'\n"), "learnable must be true or false"),
 ])
 def test_api_and_toml_refuse_invalid_values(call, match):

@@ -11,8 +11,8 @@ import sys
 import time
 
 from ..datasets import load_split
-from .common import (BUDGET, COUNT, NONNEG, POSITIVE, REAL, STEPS, UNIT, Interrupted, add_json, add_mode, add_out,
-                     add_topology_args, build_topology, given_flags, out_path)
+from .common import (BUDGET, COUNT, NONNEG, POSITIVE, REAL, STEPS, UNIT, Interrupted, add_batch, add_json, add_mode,
+                     add_out, add_topology_args, build_topology, given_flags, out_path)
 
 BASELINES = ("none", "reservoir", "random-features", "mlp")
 PROTOCOL_FLAGS = ("tie", "warmup_in_budget", "supervision_delay", "label_encoding", "gate_threshold", "eta_units",
@@ -59,7 +59,7 @@ def add_train_args(p):
     p.add_argument("--train-size", type=COUNT, help="use only the first P training samples")
     p.add_argument("--val-size", type=COUNT, help="use only the first P validation (test-split) samples")
     p.add_argument("--epochs", type=COUNT, help="default 30 (Table VI); with --resume: train up to this epoch")
-    p.add_argument("--batch-size", type=COUNT, default=16)
+    add_batch(p, 16, "training samples per minibatch")
     p.add_argument("--rho-in", type=UNIT, help="density of W_in (default: the protocol's)")
     for name in ("lam_x", "lam_y", "eta_j", "eta_in", "eta_out"):
         p.add_argument("--" + name.replace("_", "-"), type=NONNEG, help="default: Table VI of the protocol")
