@@ -30,14 +30,19 @@ def check_int(name, value, lo=None, hi=None):
     return int(value)
 
 
-def check_real(name, value, lo=None, hi=None, above=None):
-    """A finite real number (not a bool) in [lo, hi], or > ``above``."""
+def check_real(name, value, lo=None, hi=None, above=None, below=None):
+    """A finite real number (not a bool) in [lo, hi], > ``above`` and < ``below``
+    (any bound may be None)."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and np.isfinite(value)
-    if not ok or (lo is not None and value < lo) or (hi is not None and value > hi) or (
-            above is not None and value <= above):
-        bounds = f" > {above}" if above is not None else bounds_text(lo, hi)
-        raise ValueError(f"{name} must be a finite number{bounds}, got {value!r}")
+    if not ok or not in_bounds(value, lo, hi, above, below):
+        raise ValueError(f"{name} must be a finite number{bounds_text(lo, hi, above, below)}, got {value!r}")
     return float(value)
+
+
+def in_bounds(value, lo=None, hi=None, above=None, below=None):
+    """Whether ``value`` lies in [lo, hi], > ``above`` and < ``below``."""
+    return not ((lo is not None and value < lo) or (hi is not None and value > hi)
+                or (above is not None and value <= above) or (below is not None and value >= below))
 
 
 def check_seed(name, value):
@@ -54,11 +59,16 @@ def check_bool(name, value):
 MAX_SEED = 2 ** 63 - 1
 
 
-def bounds_text(lo, hi):
-    """" in [lo, hi]", " >= lo", " <= hi" or "" (for messages)."""
-    if lo is not None and hi is not None:
-        return f" in [{lo}, {hi}]"
-    return f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else ""
+def bounds_text(lo=None, hi=None, above=None, below=None):
+    """The bounds of :func:`in_bounds` for messages: " in [lo, hi]", " in (above,
+    hi]", " >= lo", " < below", ... or ""."""
+    left = f"[{lo}" if lo is not None else f"({above}" if above is not None else None
+    right = f"{hi}]" if hi is not None else f"{below})" if below is not None else None
+    if left and right:
+        return f" in {left}, {right}"
+    if left:
+        return f" {'>=' if lo is not None else '>'} {left[1:]}"
+    return f" {'<=' if hi is not None else '<'} {right[:-1]}" if right else ""
 
 
 def check_finite(name, value):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..engine.relax import MAX_STEPS
 from ..files import check_output
-from ..validate import MAX_SEED, bounds_text
+from ..validate import MAX_SEED, bounds_text, in_bounds
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -69,7 +69,7 @@ def integer(lo=None, hi=None):
             value = int(text)
         except ValueError:
             value = None
-        if value is None or (lo is not None and value < lo) or (hi is not None and value > hi):
+        if value is None or not in_bounds(value, lo, hi):
             raise argparse.ArgumentTypeError(f"must be an integer{bounds_text(lo, hi)}, got {text!r}")
         return value
     return parse
@@ -82,10 +82,8 @@ def number(lo=None, hi=None, above=None):
             value = float(text)
         except ValueError:
             value = math.nan
-        if (not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi)
-                or (above is not None and value <= above)):
-            form = bounds_text(lo, hi) if above is None else f" in ({above}, {hi}]" if hi is not None else f" > {above}"
-            raise argparse.ArgumentTypeError(f"must be a finite number{form}, got {text!r}")
+        if not math.isfinite(value) or not in_bounds(value, lo, hi, above):
+            raise argparse.ArgumentTypeError(f"must be a finite number{bounds_text(lo, hi, above)}, got {text!r}")
         return value
     return parse
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..theory import _validate as V
+from ..validate import check_int, check_real
 from .common import add_json, emit
 
 DEFAULT_D = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -29,11 +29,11 @@ def _table(header, rows):
 def cmd_entropy(args):
     from ..theory.annealed import annealed_entropy, annealed_entropy_l1, annealed_entropy_l2
     from ..theory.stability import rs_stability_coefficient
-    j_d = V.non_negative("--j-d", args.j_d)
-    lam = V.non_negative("--lam", args.lam)
-    lam_l = lam if args.lam_l is None else V.non_negative("--lam-l", args.lam_l)
-    lam_r = lam if args.lam_r is None else V.non_negative("--lam-r", args.lam_r)
-    layers = V.integer("--layers", args.layers, minimum=1)
+    j_d = check_real("--j-d", args.j_d, lo=0)
+    lam = check_real("--lam", args.lam, lo=0)
+    lam_l = lam if args.lam_l is None else check_real("--lam-l", args.lam_l, lo=0)
+    lam_r = lam if args.lam_r is None else check_real("--lam-r", args.lam_r, lo=0)
+    layers = check_int("--layers", args.layers, lo=1)
     s_a = annealed_entropy(j_d, lam_l, lam_r, layers)
     out = {"command": "theory entropy", "j_d": j_d, "lam_l": lam_l, "lam_r": lam_r, "layers": layers,
            "annealed_entropy": s_a}
@@ -60,8 +60,8 @@ def cmd_entropy(args):
 
 def cmd_local_entropy(args):
     from ..theory import local_entropy as le
-    layers = V.integer("--layers", args.layers, minimum=1, maximum=2)
-    lam = V.non_negative("--lam", args.lam)
+    layers = check_int("--layers", args.layers, lo=1, hi=2)
+    lam = check_real("--lam", args.lam, lo=0)
     if layers == 1 and lam != 0:
         raise ValueError(f"--lam must be 0 with --layers 1 (a single core module), got {args.lam!r}")
     out = {"command": "theory local-entropy", "layers": layers, "lam": lam}
@@ -75,7 +75,7 @@ def cmd_local_entropy(args):
         else:
             if layers != 2:
                 raise ValueError("--critical lam needs --layers 2")
-            j_d = V.non_negative("--j-d", 0.0 if args.j_d is None else args.j_d)
+            j_d = check_real("--j-d", 0.0 if args.j_d is None else args.j_d, lo=0)
             lc = le.critical_lambda(j_d)
             out.update(j_d=j_d, critical_lam=lc)
             lines.append(f"critical chain coupling lam_c (L = 2, J_D = {j_d:g}) = {lc:.4f}"
@@ -84,11 +84,11 @@ def cmd_local_entropy(args):
         return 0
     if args.j_d is None:
         raise ValueError("--j-d is required (a non-negative number) unless --critical jd is given")
-    j_d = V.non_negative("--j-d", args.j_d)
-    ds = [V.distance("--d", x) for x in (args.d if args.d else DEFAULT_D)]
+    j_d = check_real("--j-d", args.j_d, lo=0)
+    ds = [check_real("--d", x, above=0, hi=0.5) for x in (args.d if args.d else DEFAULT_D)]
     out["j_d"] = j_d
     if args.y is not None:
-        y = V.real("--y", args.y, minimum=0.0, min_open=True)
+        y = check_real("--y", args.y, above=0)
         pts = [le.local_entropy_point(d, y, j_d, lam, layers).as_dict() for d in ds]
     else:
         curve = le.internal_entropy_curve(j_d, lam, layers, ds)
@@ -119,7 +119,7 @@ def cmd_local_entropy(args):
 
 def cmd_capacity(args):
     from ..theory.perceptron import perceptron_capacity, perceptron_saddle_point
-    kappa = V.real("--kappa", args.kappa)
+    kappa = check_real("--kappa", args.kappa)
     a_c = perceptron_capacity(kappa)
     q, qhat = perceptron_saddle_point(a_c, kappa)
     out = {"command": "theory capacity", "kappa": kappa, "alpha_c": a_c, "q": q, "qhat": qhat}
