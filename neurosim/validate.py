@@ -73,9 +73,11 @@ def bounds_text(lo=None, hi=None, above=None, below=None):
 
 def check_finite(name, value):
     """No NaN or inf anywhere (min and max propagate both: no full-size temporary;
-    a contiguous array is reduced as a flat view, which also spares numpy's
-    reduction buffer)."""
-    arr = np.asarray(value, dtype=np.float64)
+    a float array is read as it is, a contiguous one as a flat view, which also
+    spares numpy's reduction buffer)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
     if arr.flags.c_contiguous:
         arr = arr.ravel()
     if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):

@@ -30,7 +30,7 @@ def test_simulate_json_and_info(tmp_path, capsys):
 
 @pytest.mark.parametrize("topology", ["core", "chain", "fc_chain", "skip", "ensemble", "local", "symmetric"])
 def test_simulate_every_topology(topology, capsys):
-    assert main(["simulate", "--topology", topology, "--n", "64", "--layers", "2", "--batch", "4",
+    assert main(["simulate", "--topology", topology, "--n", "64", "--layers", "2", "--batch-size", "4",
                  "--mode", "prob", "--json"]) == 0
     assert last_json(capsys)["batch"] == 4
 

@@ -49,7 +49,7 @@ def tiny_net(seed=0):
 def test_out_refuses_an_existing_file_unless_force(tmp_path, capsys):
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes")
-    rc, _, err = cli(["simulate", "--n", "20", "--batch", "2", "--out", notes], capsys)
+    rc, _, err = cli(["simulate", "--n", "20", "--batch-size", "2", "--out", notes], capsys)
     assert rc == 2 and "exists: pass --force" in err and notes.read_text() == "my notes"
     ckpt = tmp_path / "run.h5"
     ckpt.write_bytes(b"thirteen minutes of training")
@@ -62,7 +62,7 @@ def test_out_refuses_an_existing_file_unless_force(tmp_path, capsys):
     (tmp_path / "fig5.md").write_text("my summary")
     rc, _, err = cli(["experiment", "fig5", "--quick", "--out", tmp_path], capsys)
     assert rc == 2 and "fig5.md" in err and (tmp_path / "fig5.md").read_text() == "my summary"
-    assert cli(["simulate", "--n", "20", "--batch", "2", "--out", notes, "--force"], capsys)[0] == 0
+    assert cli(["simulate", "--n", "20", "--batch-size", "2", "--out", notes, "--force"], capsys)[0] == 0
     assert isinstance(ns.load(notes)["result"], ns.RelaxResult)
 
 
@@ -94,7 +94,7 @@ def test_export_lava_reads_a_checkpoint(runs, capsys):
 
 
 def test_info_reads_every_other_file_neurosim_writes(tmp_path, capsys):
-    assert cli(["continuous", "simulate", "--n", "20", "--batch", "2", "--t-max", "2"], capsys)[0] == 0
+    assert cli(["continuous", "simulate", "--n", "20", "--batch-size", "2", "--t-max", "2"], capsys)[0] == 0
     sim = tmp_path / "ct.h5"
     rc, _, _ = cli(["continuous", "simulate", "--n", "20", "--batch-size", "2", "--t-max", "2", "--out", sim],
                    capsys)
@@ -265,7 +265,7 @@ def test_ctrl_c_stops_a_long_relaxation_within_a_second():
     """A network that never converges, relaxed for up to 2**40 steps by
     ``neurosim simulate``: SIGINT ends it with exit 130 and one line."""
     code = ("import sys; from neurosim.cli import main; print('ready', flush=True); sys.exit(main(["
-            "'simulate', '--n', '300', '--rho', '1', '--j-d', '0', '--batch', '4', '--max-steps', '1099511627776']))")
+            "'simulate', '--n', '300', '--rho', '1', '--j-d', '0', '--batch-size', '4', '--max-steps', '1099511627776']))")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready"

@@ -161,12 +161,15 @@ def emit(summary, as_json, lines):
 
 
 def add_topology_args(p, n=1000, rho=0.01, j_d=0.5):
-    """The flags of :func:`build_topology`."""
+    """The flags of :func:`build_topology`; a default of None is the training
+    protocol's (Table VI)."""
+    def preset(help, default):
+        return help if default is not None else help + " (default: Table VI of the protocol)"
     p.add_argument("--topology", default="core", help="ready topology (neurosim.topologies): core, chain, ...")
-    p.add_argument("--n", type=COUNT, default=n, help="neurons per layer (local: the grid has about n pixels)")
+    p.add_argument("--n", type=COUNT, default=n, help=preset("neurons per layer (local: the grid has about n pixels)", n))
     p.add_argument("--layers", type=COUNT, default=3, help="layers of chain-like topologies")
-    p.add_argument("--rho", type=UNIT, default=rho, help="density of the learnable couplings")
-    p.add_argument("--j-d", type=NONNEG, default=j_d, help="self-coupling J_D")
+    p.add_argument("--rho", type=UNIT, default=rho, help=preset("density of the learnable couplings", rho))
+    p.add_argument("--j-d", type=NONNEG, default=j_d, help=preset("self-coupling J_D", j_d))
     p.add_argument("--lam", type=NONNEG, default=1.0, help="chain coupling lambda between adjacent layers")
     p.add_argument("--seed", type=SEED, default=0, help="seed of every random draw")
 

@@ -15,6 +15,11 @@ from .common import (BUDGET, COUNT, NONNEG, POSITIVE, REAL, STEPS, UNIT, Interru
                      add_out, add_topology_args, build_topology, given_flags, out_path)
 
 BASELINES = ("none", "reservoir", "random-features", "mlp")
+PROTOCOL_HELP = {"tie": "sgn(0): plus (+1) or zero", "label_encoding": "supervision and readout targets",
+                 "gate_threshold": "margin gate of J: kappa or kappa + J_D",
+                 "eta_units": "learning-rate scaling: batch mean, fan-in or population width",
+                 "evaluate": "accuracy rows at the end or the start of each epoch"}
+"""The protocol fields that take a choice (``neurosim.learning.config``), with their help."""
 PROTOCOL_FLAGS = ("tie", "warmup_in_budget", "supervision_delay", "label_encoding", "gate_threshold", "eta_units",
                   "evaluate")
 
@@ -45,8 +50,8 @@ def add_train_args(p):
                         "results) or text (the paper's text as we read it); sets the fields below and the Table VI "
                         "hyperparameters (README, Protocols). The JSON summary's accuracies are those of the "
                         "trained model; under evaluate=start the per-epoch rows are measured before each epoch")
-    for name in ("tie", "label_encoding", "gate_threshold", "eta_units", "evaluate"):
-        p.add_argument("--" + name.replace("_", "-"), choices=CHOICES[name], help="default: the protocol's")
+    for name, what in PROTOCOL_HELP.items():
+        p.add_argument("--" + name.replace("_", "-"), choices=CHOICES[name], help=f"{what} (default: the protocol's)")
     p.add_argument("--warmup-in-budget", type=_bool, help="true: the warmup steps count in --max-steps "
                                                           "(default: the protocol's)")
     p.add_argument("--supervision-delay", type=STEPS, help="supervised steps taken without the W_back field "
