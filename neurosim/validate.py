@@ -24,8 +24,7 @@ def check_nonneg_int(name, value):
 
 def check_int(name, value, lo=None, hi=None):
     """An integer (not a bool) in [lo, hi] (either bound may be None)."""
-    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
-            or (lo is not None and value < lo) or (hi is not None and value > hi)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not in_bounds(value, lo, hi):
         raise ValueError(f"{name} must be an integer{bounds_text(lo, hi)}, got {value!r}")
     return int(value)
 
