@@ -33,7 +33,7 @@ import sys
 
 from ..datasets.core import DatasetError
 from . import continuous, experiments, hw, simulate, theory, train
-from .common import Parser
+from .common import Parser, ctrl_c
 
 DESCRIPTION = ("neurosim: event-driven simulation, local learning (Algorithm 1), continuous-time dynamics, "
                "analytic theory and neuromorphic export of recurrent networks of binary neurons. Every command "
@@ -65,11 +65,19 @@ def main(argv=None):
             parser.print_help()
             return 2
         args.argv, command = argv, f"neurosim {args.command}"
-        return args.func(args)
+        with ctrl_c():
+            return args.func(args)
     except KeyboardInterrupt as exc:
         print(f"{command}: interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
         return 130
-    except USER_ERRORS as exc:
+    except Exception as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            # Ctrl-C while numba compiles: numba's clean-up can fail on the half-built
+            # library, and its error replaces the KeyboardInterrupt.
+            print(f"{command}: interrupted", file=sys.stderr)
+            return 130
+        if not isinstance(exc, USER_ERRORS):
+            raise
         if isinstance(exc, MemoryError) and not str(exc):
             exc = "out of memory"
         print(f"{command}: error: {' '.join(str(exc).split())}", file=sys.stderr)

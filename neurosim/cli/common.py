@@ -5,10 +5,13 @@ form), the flags of the shared vocabulary (topology, ``--out`` / ``--force``,
 ``--json``), the flags a user wrote on the command line, and the output of a
 summary."""
 import argparse
+import contextlib
 import inspect
 import json
 import math
+import signal
 import sys
+import threading
 
 import numpy as np
 
@@ -134,6 +137,45 @@ def add_mode(p, modes=("sync", "prob", "async"), help="update rule of the discre
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C, with the one line that says what was kept."""
+
+
+@contextlib.contextmanager
+def ctrl_c(repeat_s=0.5):
+    """Ctrl-C that cannot be lost. Python raises KeyboardInterrupt wherever the
+    main thread is; when that is inside a ctypes callback (numba compiling a
+    kernel through llvmlite), ctypes prints it as unraisable and drops it, and
+    the command would run on. Here SIGINT raises KeyboardInterrupt and raises it
+    again every ``repeat_s`` seconds until the block is left; unraisable
+    KeyboardInterrupts are not printed. Outside the main thread, or under a
+    SIGINT handler of the caller's, nothing changes."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    left = threading.Event()
+
+    def again():
+        if not left.is_set():
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def handler(signum, frame):
+        timer = threading.Timer(repeat_s, again)
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    def unraisable(info):
+        if not isinstance(info.exc_value, KeyboardInterrupt):
+            hook(info)
+
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        left.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = hook
 
 
 def given_flags(args):
