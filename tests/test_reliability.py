@@ -411,3 +411,13 @@ def test_relaxation_in_slices_equals_one_call(monkeypatch, mode, layout):
         np.testing.assert_array_equal(getattr(sliced_phases, name), getattr(phases, name), err_msg=name)
     exact = mode == "async" or layout == "dense"
     np.testing.assert_allclose(sliced_phases.recurrent, phases.recurrent, rtol=0, atol=0 if exact else 1e-12)
+
+
+def test_resume_reads_settings_stored_under_their_old_names(tmp_path):
+    """Checkpoints of earlier releases store the rule as 'variant' (now --rule)."""
+    from neurosim.cli import make_parser
+    from neurosim.cli.train import check_resume
+    args = make_parser().parse_args(["train", "--rule", "sym1", "--out", str(tmp_path / "x.h5"), "--resume"])
+    check_resume(args, {"args": {"variant": "sym1"}})
+    with pytest.raises(ValueError, match=r"--rule sym1 \(the checkpoint has asym\)"):
+        check_resume(args, {"args": {"variant": "asym"}})

@@ -144,6 +144,10 @@ def run_settings(args):
     return {k: v for k, v in vars(args).items() if k not in FREE_FLAGS}
 
 
+RENAMED = {"variant": "rule"}
+"""Settings stored under an older name by checkpoints of earlier releases."""
+
+
 def check_resume(args, info):
     """Refuse --resume with a flag that contradicts the checkpoint's settings,
     listing every difference."""
@@ -154,6 +158,7 @@ def check_resume(args, info):
     if stored is None and given:
         raise ValueError(f"--resume: {args.out} was written by an older neurosim that did not store its flags; "
                          f"resume without {', '.join('--' + g.replace('_', '-') for g in given)}")
+    stored = {RENAMED.get(k, k): v for k, v in (stored or {}).items()}
     diffs = [f"--{k.replace('_', '-')} {getattr(args, k)} (the checkpoint has {stored.get(k)})"
              for k in given if getattr(args, k) != stored.get(k)]
     if diffs:
