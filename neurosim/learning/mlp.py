@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..validate import check_nonneg_int, check_positive_int, check_real
+from .loop import run_epochs
 from .readout import softmax
 
 
@@ -84,11 +85,8 @@ class BinaryMLP:
         epochs, batch_size = check_nonneg_int("epochs", epochs), check_positive_int("batch_size", batch_size)
         lr, decay = check_real("lr", lr, above=0), check_real("decay", decay, lo=0)
         x = np.asarray(x, dtype=np.float64)
-        for e in range(epochs):
-            order = np.random.default_rng([seed, e]).permutation(len(x))
-            for start in range(0, len(x), batch_size):
-                idx = order[start:start + batch_size]
-                self.adam_step(self.gradients(x[idx], labels[idx]), lr, decay)
+        run_epochs(lambda e, k, idx: self.adam_step(self.gradients(x[idx], labels[idx]), lr, decay), len(x),
+                   batch_size, epochs, seed=seed)
         return self
 
     def predict(self, x):
