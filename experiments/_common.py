@@ -137,7 +137,7 @@ def settings(quick, quick_values, full_values, overrides):
     if unknown:
         raise ValueError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(base))}")
     base.update(overrides)
-    from neurosim.learning.config import PROTOCOLS
+    from neurosim.learning.presets import PROTOCOLS
     if base["protocol"] not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {tuple(PROTOCOLS)}, got {base['protocol']!r}")
     return base
@@ -214,7 +214,7 @@ def eta_units(p, quick):
 def entangled(train_size, val_size, seed=0, protocol="text"):
     """:func:`subset` of Entangled-MNIST in the construction of ``protocol``."""
     from neurosim import datasets
-    from neurosim.learning.config import DATA
+    from neurosim.learning.presets import DATA
     return subset(datasets.load("entangled-mnist", variant=DATA[protocol]), train_size, val_size, seed)
 
 
@@ -250,16 +250,11 @@ def table_vi_config(j_d, epochs, batch_size=16, max_steps=5, protocol="text", **
 
 
 def table_v_config(epochs, j_d=0.5, batch_size=16, protocol="text", **extra):
-    """TrainConfig fields of Table V (feature-learning benchmark, N <= 3200):
-    eta_J 0.005, eta_in 0.03, eta_out 0.03, kappa_J 1.4 (= 0.9 + J_D at J_D = 0.5),
-    kappa_in = kappa_out = 3, max_iter 5 (lam_x 5, lam_y 0.9 and J_D live on the
-    network); the code protocol takes the same values in its own units."""
-    from neurosim.learning.config import PROTOCOLS
-    adds_jd = PROTOCOLS[protocol]["gate_threshold"] == "kappa+jd"
-    cfg = dict(epochs=epochs, batch_size=batch_size, eta_j=0.005, eta_in=0.03, eta_out=0.03,
-               kappa_j=1.4 - (j_d if adds_jd else 0.0), kappa_in=3.0, kappa_out=3.0, max_steps=5, protocol=protocol)
-    cfg.update(extra)
-    return cfg
+    """TrainConfig fields of Table V (feature-learning benchmark, N <= 3200;
+    ``neurosim.learning.presets.TABLE_V``: eta_J 0.005, eta_in 0.03, eta_out 0.03,
+    kappa_J 1.4 (= 0.9 + J_D at J_D = 0.5), kappa_in = kappa_out = 3, max_iter 5)."""
+    from neurosim.learning.presets import table_v_config as preset
+    return preset(protocol, j_d, epochs=epochs, batch_size=batch_size, **extra)
 
 
 # ---------------------------------------------- SM-G landscape (Figs. 12, 13)

@@ -42,7 +42,7 @@ import time
 
 import numpy as np
 
-from ..engine import is_fixed_point, local_fields
+from ..engine import is_fixed_point, local_fields, sign
 from ..learning.loop import run_epochs
 from ..learning.rules import MarginRule
 from ..rng import uniform_array
@@ -204,7 +204,7 @@ a = anew""", when="end", name="poisson_update")
         G.run_regularly(code, when="start", order=0, name="activation")
         G.u = u.ravel()
         G.uprev = u.ravel()
-        s_init = np.where(u >= 0, 1.0, -1.0).ravel()
+        s_init = sign(u).ravel().astype(np.float64)
         G.s = s_init
         G.a = s_init if variant == "hard" else np.tanh(beta * u.ravel())
         G.tau = tau * b2.second
@@ -265,7 +265,7 @@ def export(cn, I=None, u0=None, variant="hard", dt=0.05, tau=1.0, t_max=10.0, be
         last = out["tlast"]
     else:
         u = out["u"]
-        states = np.where(u >= 0, 1, -1).astype(np.int8)
+        states = sign(u)
         final = states != out["s"]           # a sign change in the very last step
         flips = out["nflip"] + final
         last = np.where(final, t_end, out["tlast"])
@@ -292,7 +292,7 @@ def export(cn, I=None, u0=None, variant="hard", dt=0.05, tau=1.0, t_max=10.0, be
             if n_steps % record_every == 0:
                 tu = np.concatenate([tu, u[:, None]], axis=1)
             res.trajectory = np.ascontiguousarray(tu)
-            res.state_trajectory = np.where(tu >= 0, 1, -1).astype(np.int8)
+            res.state_trajectory = sign(tu)
     return res
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine import sign
 from ..validate import check_nonneg_int, check_positive_int, check_real
 from .loop import run_epochs
 from .readout import softmax
@@ -56,9 +57,9 @@ class BinaryMLP:
         """Logits and the pre-activations of the two hidden layers."""
         W1, b1, W2, b2, W3, b3 = self.params
         z1 = x @ W1 + b1
-        a1 = np.where(np.tanh(z1) >= 0, 1.0, -1.0)
+        a1 = sign(np.tanh(z1)).astype(np.float64)
         z2 = a1 @ W2 + b2
-        a2 = np.where(np.tanh(z2) >= 0, 1.0, -1.0)
+        a2 = sign(np.tanh(z2)).astype(np.float64)
         return a2 @ W3 + b3, (x, z1, a1, z2, a2)
 
     def gradients(self, x, labels):
