@@ -9,7 +9,7 @@ connection would also change pairs outside A). The post neuron
 (:class:`~neurosim.hw.lava.process.PlasticSignNeuron`) opens the gate
 g_i = 1(s_i h_i <= kappa), h the full local field without supervision, and writes
 y2 = y_scale g 1(s_i = +1), y3 = y_scale g 1(s_i = -1) (both >= 0, as 7-bit traces
-require). One rule for both rails,
+require). One rule for both rails (written by ``MarginRule.lava_rule``),
 
     dw = 2 x0 y2 - 2 x0 y3 - u0 y2 + u0 y3  =  (2 x0 - 1)(y2 - y3),
 

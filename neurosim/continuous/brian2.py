@@ -333,9 +333,9 @@ def train_epoch(trainer, x, y_back, y_out=None, timings=None, directory=None):
     TimedArrays; at its end u <- lam_x W_in x, the neutral start), K Euler steps
     (the supervisory field on during the supervised steps), and a read step whose
     activation is sgn(u_K) (also for tanh) so that h = (J + K) s* is summed. At the
-    start of the next slot run_regularly(dt = slot) applies the rules of
-    ``neurosim.learning.rules`` at s*: gates, J (asym / sym1 / sym2, decay),
-    W_in on its mask and the perceptron readout; one extra step after the last
+    start of the next slot run_regularly(dt = slot) applies at s* the margin rule
+    (``MarginRule.brian2_code``: gates, J (asym / sym1 / sym2, decay), W_in on its
+    mask) and the perceptron readout; one extra step after the last
     slot lets the last sample learn. The native ``ContinuousTrainer`` runs the same
     schedule, so both give the same weights."""
     b2 = _b2()
