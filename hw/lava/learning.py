@@ -45,9 +45,9 @@ learned weights saturate at the 9-bit range in fixed point (the numba rule does 
 Protocol of one round (host-driven, one sample): set s(0), the bias and x, preload the
 synapse buffers, relax ``steps`` steps with learn = 0, then one step with learn = 1 in
 which the neuron holds s(T) and the synapses apply dW at the end of the step. This
-equals ``relax`` -> ``local_fields`` -> ``margin_gate`` -> ``coupling_update`` (and
-``input_update``) of :mod:`neurosim.learning.rules` with a batch of one, whether or
-not s(T) is a fixed point.
+equals ``relax`` -> ``local_fields`` -> ``MarginRule.apply`` of
+:mod:`neurosim.learning.rules` with a batch of one, whether or not s(T) is a fixed
+point.
 
 Host-assisted (:class:`HostAssistedLearner`): relax in Lava, compute the update with
 :mod:`neurosim.learning.rules` on the host (J, and W_in through the bias), write the
@@ -364,9 +364,9 @@ class HostAssistedLearner(_Session):
     """Relax in Lava, learn on the host, write the weights back.
 
     The host keeps ``self.cn`` (a copy of the network) and updates it with
-    :func:`neurosim.learning.rules.coupling_update` (and ``input_update`` when
-    ``eta_in`` and inputs are given, Eq. 85: the new W_in reaches the chip through
-    the bias of the next sample). :meth:`step` takes a mini-batch: one Lava
+    :meth:`neurosim.learning.rules.MarginRule.apply` (J, and W_in with the gate of
+    J when ``eta_in`` and inputs are given, Eq. 85: the new W_in reaches the chip
+    through the bias of the next sample). :meth:`step` takes a mini-batch: one Lava
     relaxation per sample, then one averaged update and one weight write.
     Floating point only.
     """
