@@ -10,7 +10,7 @@ import pytest
 
 import neurosim as ns
 from neurosim import topologies
-from neurosim.experiments_cli import load_experiments
+from neurosim.experiments import load_experiments
 
 COMMON = dict(n_classes=3, lam_x=1.0, lam_y=0.7)
 
