@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim.datasets.core import atomic_output
+from neurosim.learning.presets import TABLE_VI
 
 CHANCE = 0.1  # ten balanced classes
 
@@ -137,7 +138,7 @@ def settings(quick, quick_values, full_values, overrides):
     if unknown:
         raise ValueError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(base))}")
     base.update(overrides)
-    from neurosim.learning.config import PROTOCOLS
+    from neurosim.learning.presets import PROTOCOLS
     if base["protocol"] not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {tuple(PROTOCOLS)}, got {base['protocol']!r}")
     return base
@@ -214,13 +215,12 @@ def eta_units(p, quick):
 def entangled(train_size, val_size, seed=0, protocol="text"):
     """:func:`subset` of Entangled-MNIST in the construction of ``protocol``."""
     from neurosim import datasets
-    from neurosim.learning.config import DATA
+    from neurosim.learning.presets import DATA
     return subset(datasets.load("entangled-mnist", variant=DATA[protocol]), train_size, val_size, seed)
 
 
 def network_kw(protocol):
     """Topology keywords of ``protocol``'s Table VI network: W_in density, W_back kind."""
-    from neurosim.learning.presets import TABLE_VI
     return {"rho_in": TABLE_VI[protocol]["rho_in"], "w_back": TABLE_VI[protocol]["w_back"]}
 
 
@@ -250,26 +250,23 @@ def table_vi_config(j_d, epochs, batch_size=16, max_steps=5, protocol="text", **
 
 
 def table_v_config(epochs, j_d=0.5, batch_size=16, protocol="text", **extra):
-    """TrainConfig fields of Table V (feature-learning benchmark, N <= 3200):
-    eta_J 0.005, eta_in 0.03, eta_out 0.03, kappa_J 1.4 (= 0.9 + J_D at J_D = 0.5),
-    kappa_in = kappa_out = 3, max_iter 5 (lam_x 5, lam_y 0.9 and J_D live on the
-    network); the code protocol takes the same values in its own units."""
-    from neurosim.learning.config import PROTOCOLS
-    adds_jd = PROTOCOLS[protocol]["gate_threshold"] == "kappa+jd"
-    cfg = dict(epochs=epochs, batch_size=batch_size, eta_j=0.005, eta_in=0.03, eta_out=0.03,
-               kappa_j=1.4 - (j_d if adds_jd else 0.0), kappa_in=3.0, kappa_out=3.0, max_steps=5, protocol=protocol)
-    cfg.update(extra)
-    return cfg
+    """TrainConfig fields of Table V (feature-learning benchmark, N <= 3200;
+    ``neurosim.learning.presets.TABLE_V``: eta_J 0.005, eta_in 0.03, eta_out 0.03,
+    kappa_J 1.4 (= 0.9 + J_D at J_D = 0.5), kappa_in = kappa_out = 3, max_iter 5)."""
+    from neurosim.learning.presets import table_v_config as preset
+    return preset(protocol, j_d, epochs=epochs, batch_size=batch_size, **extra)
 
 
 # ---------------------------------------------- SM-G landscape (Figs. 12, 13)
-#: Training part of the SM-G settings (Table VI: N = 1600, J_D 0.5, lambda_x 2,
-#: lambda_y 0.9, 30 epochs); quick: N = 200 with rho = 0.1 on 8000 samples.
-#: ``max_steps`` bounds the relaxations of the analysis (Eq. 95), not training.
-LANDSCAPE_QUICK = dict(n=200, rho=0.1, j_d=0.5, lam_x=2.0, lam_y=0.9, train_size=8000, val_size=500, epochs=4,
-                       batch_size=16, max_steps=100, seed=0)
-LANDSCAPE_FULL = dict(n=1600, rho=0.01, j_d=0.5, lam_x=2.0, lam_y=0.9, train_size=60000, val_size=10000, epochs=30,
-                      batch_size=16, max_steps=200, seed=0)
+#: Training part of the SM-G settings (Table VI as printed, ``presets.TABLE_VI["text"]``:
+#: N = 1600, rho 0.01, J_D 0.5, lambda_x 2, lambda_y 0.9, 30 epochs); quick: N = 200 with
+#: rho = 0.1 on 8000 samples. ``max_steps`` bounds the relaxations of the analysis (Eq. 95),
+#: not training.
+_TABLE_VI = {k: TABLE_VI["text"][k] for k in ("n", "rho", "j_d", "lam_x", "lam_y")}
+LANDSCAPE_QUICK = dict(_TABLE_VI, n=200, rho=0.1, train_size=8000, val_size=500, epochs=4, batch_size=16,
+                       max_steps=100, seed=0)
+LANDSCAPE_FULL = dict(_TABLE_VI, train_size=60000, val_size=10000, epochs=TABLE_VI["text"]["epochs"], batch_size=16,
+                      max_steps=200, seed=0)
 
 
 def before_after(p, analyse):

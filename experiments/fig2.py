@@ -21,6 +21,8 @@ so the experiment always has at least that data set.
 """
 import numpy as np
 
+from neurosim.learning.presets import TABLES_I_IV
+
 from . import _common as C
 
 TITLE = "Fig. 2: test accuracy vs trainable parameters, core module vs binarised MLP"
@@ -32,28 +34,7 @@ PAPER = {"statement": "our model achieves test accuracy comparable to the binari
                         "entangled-mnist": [126, 233, 336, 438, 540, 640],
                         "tiny-imagenet-features": [300, 400, 500, 600, 700, 800]}}
 
-#: Tables I-IV: the core module's hyperparameters (w_J, w_in -> decay_j, decay_in), lambda_y per listed width,
-#: densities, and the MLP's Adam learning rate.
-_MNIST_NS = (1000, 2000, 3000, 4000, 5000, 6000)
-SPECS = {
-    "mnist": dict(title="MNIST", table="I", ns=_MNIST_NS, lam_ys=(1.62, 1.3, 1.1, 0.8, 0.8, 0.8), mlp_lr=0.003,
-                  rho=0.01, rho_in=0.1, train=dict(eta_j=0.058, eta_in=0.159, eta_out=0.005, decay_j=0.0,
-                                                   decay_in=0.01, kappa_j=1.78, kappa_in=1.78),
-                  j_d=0.95, lam_x=5.0),
-    "fashion-mnist": dict(title="Fashion-MNIST", table="II", ns=_MNIST_NS, lam_ys=(1.8, 1.8, 1.3, 1.0, 1.0, 1.0),
-                          mlp_lr=0.003, rho=0.01, rho_in=0.1,
-                          train=dict(eta_j=0.118, eta_in=0.17, eta_out=0.0015, decay_j=0.0001, decay_in=0.0002,
-                                     kappa_j=1.74, kappa_in=1.74), j_d=0.98, lam_x=4.91),
-    "entangled-mnist": dict(title="Entangled-MNIST", table="III", ns=_MNIST_NS,
-                            lam_ys=(3.5, 2.5, 1.75, 2.0, 1.75, 1.25), mlp_lr=0.005, rho=0.01, rho_in=0.1,
-                            train=dict(eta_j=0.02, eta_in=0.3, eta_out=0.005, decay_j=0.0, decay_in=0.0,
-                                       kappa_j=1.4, kappa_in=1.6), j_d=0.9, lam_x=5.0),
-    "tiny-imagenet-features": dict(title="Tiny-ImageNet features", table="IV",
-                                   ns=(1155, 1660, 2216, 2817, 3458, 4134), lam_ys=(3.1, 2.5, 2.5, 2.25, 2.25, 2.25),
-                                   mlp_lr=0.005, rho=0.99, rho_in=0.99,
-                                   train=dict(eta_j=0.02, eta_in=0.3, eta_out=0.005, decay_j=0.01, decay_in=0.0,
-                                              kappa_j=1.4, kappa_in=1.6), j_d=0.9, lam_x=5.0),
-}
+SPECS = TABLES_I_IV
 
 QUICK = dict(datasets=tuple(SPECS), ns=(100, 200, 400), train_size=3000, val_size=1000, epochs=4, mlp_epochs=20,
              seeds=(0,), batch_size=16, max_steps=5, data_dir=None)
@@ -64,7 +45,7 @@ FULL = dict(datasets=tuple(SPECS), ns=None, train_size=None, val_size=None, epoc
 def load(name, data_dir, protocol="text"):
     """The data set, or None and the reason when its files are absent."""
     from neurosim import datasets
-    from neurosim.learning.config import DATA
+    from neurosim.learning.presets import DATA
     kw = {"variant": DATA[protocol]} if name == "entangled-mnist" else {"data_dir": data_dir} if data_dir else {}
     try:
         return datasets.load(name, **kw), None

@@ -78,6 +78,7 @@ def trial(layers, n, n_patterns, seed, p):
     with the target and of the first layer with the input, [P, L] and [P]."""
     from neurosim import datasets
     from neurosim.learning import Trainer, TrainConfig
+    from neurosim.learning.loop import run_epochs
     cn = hetero_network(layers, n, p, seed)
     data = datasets.hetero_association(n_patterns, n, n, seed=seed * 7919 + n_patterns)
     x, y = data.x.astype(np.float64), data.y.astype(np.float64)
@@ -86,16 +87,9 @@ def trial(layers, n, n_patterns, seed, p):
                                  p=p["p"], seed=seed, tie=p["tie"], protocol=p["protocol"],
                                  label_encoding="onehot"))
     rng = np.random.default_rng([seed, n_patterns])
-    epochs_run = 0
-    for e in range(p["epochs"]):
-        order = rng.permutation(n_patterns)
-        gated = 0.0
-        for k, start in enumerate(range(0, n_patterns, p["batch_size"])):
-            idx = order[start:start + p["batch_size"]]
-            gated += tr.train_batch(x[idx], y[idx], None, key=(e, k))["gated_fraction"]
-        epochs_run = e + 1
-        if gated == 0.0:   # every margin is above kappa: nothing changes any more
-            break
+    epochs_run = run_epochs(lambda e, k, idx: tr.train_batch(x[idx], y[idx], None, key=(e, k))["gated_fraction"],
+                            n_patterns, p["batch_size"], p["epochs"], order=lambda e: rng.permutation(n_patterns),
+                            end=lambda e, gated: not any(gated))  # every margin above kappa: nothing changes any more
     s = tr.infer(x).astype(np.float64)
     per_layer = np.stack([np.mean(s[:, l * n:(l + 1) * n] * y, axis=1) for l in range(layers)], axis=1)
     with_input = np.mean(s[:, :n] * x, axis=1)

@@ -149,16 +149,16 @@ def train_point(params):
     seed (0), rho_in (0.1), lam_x (2.0), lam_y (0.9); dataset
     ("entangled-mnist"), data_dir, train_size (2000), val_size (1000);
     baseline ("none", "reservoir", "random-features"); every
-    ``neurosim.learning.TrainConfig`` field (kappa_j defaults to 0.9 + J_D as in
-    Table VI; seed is shared). Unknown names are errors.
+    ``neurosim.learning.TrainConfig`` field (kappa_j defaults to Table VI's
+    threshold 0.9 + J_D, ``presets.kappa_j``; seed is shared). Unknown names are
+    errors.
 
     Returns the last epoch's metrics and the per-epoch history arrays."""
-    import inspect
-
     import neurosim as ns
     from neurosim import topologies
     from neurosim.learning import TrainConfig, random_features, reservoir
     from neurosim.datasets import load_split
+    from neurosim.learning.presets import kappa_j
     from neurosim.learning.trainer import Trainer
 
     net_keys = {"topology": "core", "n": 200, "layers": 2, "rho": 0.1, "j_d": 0.5, "lam": 0.5, "seed": 0,
@@ -174,12 +174,12 @@ def train_point(params):
     if p["topology"] not in topologies.TOPOLOGIES:
         raise ValueError(f"unknown topology {p['topology']!r}; known: {', '.join(sorted(topologies.TOPOLOGIES))}")
     fn = topologies.TOPOLOGIES[p["topology"]]
-    accepted = inspect.signature(fn).parameters
+    accepted = topologies.parameters(p["topology"])
     kw = {k: p[k] for k in ("n", "layers", "rho", "j_d", "lam", "seed") if k in accepted}
     net = fn(**kw, input_dim=data.dim, n_classes=data.n_classes, rho_in=p["rho_in"], lam_x=p["lam_x"],
              lam_y=p["lam_y"])
     cfg = {k: params[k] for k in cfg_keys if k in params}
-    cfg.setdefault("kappa_j", 0.9 + p["j_d"])
+    cfg.setdefault("kappa_j", kappa_j(cfg.get("protocol", "text"), p["j_d"], cfg.get("gate_threshold")))
     config = TrainConfig(seed=p["seed"], **cfg)
     config = {"none": config, "reservoir": reservoir(config),
               "random-features": random_features(config)}.get(p["baseline"])

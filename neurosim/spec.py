@@ -20,7 +20,6 @@ Explicit declaration (the :class:`~neurosim.network.Network` calls)::
 
 Unknown tables or keys are errors naming the key and the table.
 """
-import inspect
 import os
 from pathlib import Path
 
@@ -73,16 +72,14 @@ def _read(path_or_text):
 
 def _from_topology(table):
     """``[topology] name = ...`` plus the topology's parameters."""
-    from neurosim.topologies import COMMON, TOPOLOGIES, build
+    from neurosim.topologies import TOPOLOGIES, build, parameters
     if not isinstance(table, dict) or "name" not in table:
         raise ValueError("table [topology] needs a key 'name' (one of: " + ", ".join(sorted(TOPOLOGIES)) + ")")
     params = dict(table)
     name = params.pop("name")
     if name not in TOPOLOGIES:
         return build(name)
-    known = [p.name for p in inspect.signature(TOPOLOGIES[name]).parameters.values()
-             if p.kind is p.POSITIONAL_OR_KEYWORD] + list(COMMON)
-    _check_keys("[topology]", params, (), known)
+    _check_keys("[topology]", params, (), parameters(name))
     return build(name, **params)
 
 

@@ -97,6 +97,49 @@ def prototype_net(seed=0):
                                       lam_x=2.0, lam_y=0.9))
 
 
+def test_margin_rule_apply_is_the_rules_one_by_one():
+    """MarginRule.apply = margin_gate, coupling_update, input_update, back_update
+    with the gate of J shifted by J_D under threshold "kappa+jd"."""
+    cn = ns.compile(topologies.core(6, rho=1.0, j_d=0.5, seed=0, input_dim=3, n_classes=2, lam_x=1.0, rho_in=1.0))
+    rng = np.random.default_rng(3)
+    s = rng.choice([-1, 1], size=(3, 6)).astype(np.int8)
+    h, x, y = rng.normal(size=(3, 6)), rng.normal(size=(3, 3)), rng.normal(size=(3, 2))
+    rule = rules.MarginRule(0.3, 0.1, decay=0.2, kappa_in=0.8, eta_in=0.05, eta_back=0.02, threshold="kappa+jd")
+    a, b = cn.copy(), cn.copy()
+    g = rule.apply(a, s, h, x, y)
+    g_ref = rules.margin_gate(s, h, 0.3 + cn.j_d)
+    rules.coupling_update(b, s, g_ref, 0.1, 0.2)
+    rules.input_update(b, s, rules.margin_gate(s, h, 0.8 + cn.j_d), x, 0.05)
+    rules.back_update(b, s, g_ref, y, 0.02)
+    assert np.array_equal(g, g_ref)
+    assert np.array_equal(a.j_data, b.j_data) and np.array_equal(a.w_in, b.w_in)
+    assert np.array_equal(a.w_back, b.w_back)
+
+
+def test_margin_rule_forms():
+    """The Brian2 statements and the Loihi rules of one MarginRule; on-chip
+    learning refuses what the chip does not run."""
+    code = rules.MarginRule(1.0, 0.1, gamma=2.0, variant="sym1").brian2_code("m")
+    assert code["gates"] == "g = 0.5 - 0.5*tanh(gamma*(m - kj))\ngin = 0.5 - 0.5*tanh(gamma*(m - kin))"
+    assert "g_pre*a_pre" in code["j"] and "gin_post*a_post*x_pre" in code["in"]
+    fixed = rules.MarginRule(2, 3, eta_in=2.0).lava_rule(fixed=True, lam_x=2.0)
+    assert fixed["y1_step"] == fixed["y1_zero"] == 4 and fixed["kappa_in"] == 2
+    assert fixed["dw_in"] == "2 * x0 * (y1 - 4) - u0 * (y1 - 4)"
+    assert rules.MarginRule(2.0, 3.0, eta_in=2.0).lava_rule()["dw_in"] == "2 * x0 * y1 - u0 * y1"
+    with pytest.raises(ValueError, match="hard asym"):
+        rules.MarginRule(1.0, 0.1, decay=0.1).lava_rule()
+
+
+def test_run_epochs_orders_batches_and_stops():
+    from neurosim.learning.loop import epoch_order, run_epochs
+    seen = []
+    ran = run_epochs(lambda e, k, idx: seen.append((e, k, list(idx))) or len(idx), 5, 2, 4, start=1, seed=7,
+                     end=lambda e, sizes: e == 2 and sizes == [2, 2, 1])
+    assert ran == 2 and [(e, k) for e, k, _ in seen] == [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)]
+    assert sum((i for e, _, i in seen if e == 2), []) == list(epoch_order(7, 2, 5))
+    assert run_epochs(lambda e, k, idx: len(idx), 5, None, 3, end=lambda e, sizes: sizes != [5]) == 3
+
+
 def test_synthetic_task_is_learned():
     data = prototype_task()
     tr = Trainer(prototype_net(), TrainConfig(epochs=4, batch_size=8, kappa_j=1.4))

@@ -12,6 +12,8 @@
 All take the common keywords ``input_dim, rho_in, n_classes, lam_x, lam_y`` and
 record ``net.meta = {"topology": name, **params}``.
 """
+import inspect
+
 from ._common import COMMON
 from .cores import core, symmetric
 from .ensembles import ensemble
@@ -36,4 +38,11 @@ def build(name, **params):
     return TOPOLOGIES[name](**params)
 
 
-__all__ = ["TOPOLOGIES", "build", *TOPOLOGIES]
+def parameters(name):
+    """The keywords topology ``name`` takes: its own named parameters, then the
+    common ones (``COMMON``)."""
+    own = inspect.signature(TOPOLOGIES[name]).parameters.values()
+    return [p.name for p in own if p.kind is p.POSITIONAL_OR_KEYWORD] + list(COMMON)
+
+
+__all__ = ["TOPOLOGIES", "build", "parameters", *TOPOLOGIES]

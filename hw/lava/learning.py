@@ -9,7 +9,7 @@ connection would also change pairs outside A). The post neuron
 (:class:`~neurosim.hw.lava.process.PlasticSignNeuron`) opens the gate
 g_i = 1(s_i h_i <= kappa), h the full local field without supervision, and writes
 y2 = y_scale g 1(s_i = +1), y3 = y_scale g 1(s_i = -1) (both >= 0, as 7-bit traces
-require). One rule for both rails,
+require). One rule for both rails (written by ``MarginRule.lava_rule``),
 
     dw = 2 x0 y2 - 2 x0 y3 - u0 y2 + u0 y3  =  (2 x0 - 1)(y2 - y3),
 
@@ -45,9 +45,9 @@ learned weights saturate at the 9-bit range in fixed point (the numba rule does 
 Protocol of one round (host-driven, one sample): set s(0), the bias and x, preload the
 synapse buffers, relax ``steps`` steps with learn = 0, then one step with learn = 1 in
 which the neuron holds s(T) and the synapses apply dW at the end of the step. This
-equals ``relax`` -> ``local_fields`` -> ``margin_gate`` -> ``coupling_update`` (and
-``input_update``) of :mod:`neurosim.learning.rules` with a batch of one, whether or
-not s(T) is a fixed point.
+equals ``relax`` -> ``local_fields`` -> ``MarginRule.apply`` of
+:mod:`neurosim.learning.rules` with a batch of one, whether or not s(T) is a fixed
+point.
 
 Host-assisted (:class:`HostAssistedLearner`): relax in Lava, compute the update with
 :mod:`neurosim.learning.rules` on the host (J, and W_in through the bias), write the
@@ -58,15 +58,10 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-RULE = "2 * x0 * y2 - 2 * x0 * y3 - u0 * y2 + u0 * y3"
+from neurosim.learning.rules import MarginRule
+
 NO_DECAY = 2 ** 60
 Y1_ZERO_MAX = 63          # y1 = C (1 + s g_in) <= 2 C must fit the 7-bit trace
-
-
-def input_rule_string(zero):
-    """dw = (2 x0 - 1)(y1 - C), C = ``zero`` (Eq. 85 on both W_in rails)."""
-    y = f"(y1 - {int(zero)})" if zero else "y1"
-    return f"2 * x0 * {y} - u0 * {y}"
 
 
 # ------------------------------------------------------------------- worker side
@@ -78,13 +73,13 @@ def _loihi3f(dw, learn):
 
 
 def margin_rule(learn):
-    """The Loihi3F rule of the J update, Eq. 84 (see the module docstring)."""
-    return _loihi3f(RULE, learn)
+    """The Loihi3F rule of the J update, Eq. 84 (``MarginRule.lava_rule``)."""
+    return _loihi3f(learn["dw"], learn)
 
 
 def input_rule(learn):
-    """The Loihi3F rule of the W_in update, Eq. 85 (see the module docstring)."""
-    return _loihi3f(input_rule_string(learn["y1_zero"]), learn)
+    """The Loihi3F rule of the W_in update, Eq. 85 (``MarginRule.lava_rule``)."""
+    return _loihi3f(learn["dw_in"], learn)
 
 
 def _put(graph, var, value):
@@ -252,17 +247,18 @@ class OnChipLearner(_Session):
             raise ValueError("fixed-point on-chip learning needs the learnable weights at exponent 0 "
                              "(quantize with the default scale, set by J)")
         eta, kappa = _rate("eta", eta, fixed, 127), _margin("kappa", kappa, fixed)
-        spec["learning"] = {"kappa": kappa, "y_scale": eta, "rng_seed": int(rng_seed)}
         if eta_in is None and kappa_in is not None:
             raise ValueError("kappa_in is given but eta_in is not: W_in learns on chip (Eq. 85) only with eta_in")
         self.on_in = None
+        rule = MarginRule(kappa, eta)
         if eta_in is not None:
             prof = cn.profile if isinstance(cn, QuantizedNetwork) else "loihi2"
             spec["input"], self.on_in = _input_group(base, fixed, prof)
             kappa_in = _margin("kappa_in", kappa if kappa_in is None else kappa_in, fixed)
-            step = _rate("eta_in", base.lam_x * float(eta_in), fixed, Y1_ZERO_MAX, "lam_x * eta_in")
-            spec["learning"].update(kappa_in=kappa_in, y1_step=step, y1_zero=step if fixed else 0)
+            _rate("eta_in", base.lam_x * float(eta_in), fixed, Y1_ZERO_MAX, "lam_x * eta_in")
+            rule = MarginRule(kappa, eta, kappa_in=kappa_in, eta_in=float(eta_in))
             self.lam_x, self.w_in = base.lam_x, base.w_in.copy()
+        spec["learning"] = {**rule.lava_rule(fixed, base.lam_x), "rng_seed": int(rng_seed)}
         super().__init__(spec, timeout)
         self.kappa, self.eta, self.kappa_in, self.eta_in = kappa, eta, kappa_in, eta_in
         self._x = None
@@ -368,9 +364,9 @@ class HostAssistedLearner(_Session):
     """Relax in Lava, learn on the host, write the weights back.
 
     The host keeps ``self.cn`` (a copy of the network) and updates it with
-    :func:`neurosim.learning.rules.coupling_update` (and ``input_update`` when
-    ``eta_in`` and inputs are given, Eq. 85: the new W_in reaches the chip through
-    the bias of the next sample). :meth:`step` takes a mini-batch: one Lava
+    :meth:`neurosim.learning.rules.MarginRule.apply` (J, and W_in with the gate of
+    J when ``eta_in`` and inputs are given, Eq. 85: the new W_in reaches the chip
+    through the bias of the next sample). :meth:`step` takes a mini-batch: one Lava
     relaxation per sample, then one averaged update and one weight write.
     Floating point only.
     """
@@ -394,7 +390,6 @@ class HostAssistedLearner(_Session):
         through the current W_in, or ``field`` [B, N]), update J (and W_in) on the
         host, write J back. Returns (states [B, N], gate [B, N])."""
         from neurosim.engine import local_fields
-        from neurosim.learning.rules import coupling_update, input_update, margin_gate
         s0 = np.atleast_2d(np.asarray(s0, dtype=np.float64))
         b = self.cn.field(x=x, y=y) if field is None else np.atleast_2d(np.asarray(field, dtype=np.float64))
         b = np.broadcast_to(b, s0.shape) if b.shape[0] == 1 else b
@@ -402,9 +397,7 @@ class HostAssistedLearner(_Session):
         b_free = np.broadcast_to(b_free, s0.shape) if b_free.shape[0] == 1 else b_free
         states = np.stack([self.relax(s0[k], b[k], steps, sample=k) for k in range(s0.shape[0])]).astype(np.int8)
         h = local_fields(self.cn, states, np.ascontiguousarray(b_free))
-        g = margin_gate(states, h, self.kappa)
-        coupling_update(self.cn, states, g, self.eta)
-        if self.eta_in and x is not None:
-            input_update(self.cn, states, g, np.atleast_2d(np.asarray(x, dtype=np.float64)), self.eta_in)
+        x = None if x is None else np.atleast_2d(np.asarray(x, dtype=np.float64))
+        g = MarginRule(self.kappa, self.eta, eta_in=self.eta_in).apply(self.cn, states, h, x)
         self._call("set_weights", J=self.cn.learnable())
         return states, g

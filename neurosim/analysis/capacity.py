@@ -129,15 +129,13 @@ def hetero_trial(cn, x, y, config, output=None):
     default: the last population) and y. ``y`` is fed as the supervision
     vector, so W_back must map it onto the output layer (:func:`hetero_network`)."""
     from ..learning import Trainer
+    from ..learning.loop import run_epochs
     trainer = Trainer(cn.copy(), config)
     c = trainer.config
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    for e in range(c.epochs):
-        order = np.random.default_rng([c.seed, e]).permutation(len(x))
-        for k, start in enumerate(range(0, len(x), c.batch_size)):
-            idx = order[start:start + c.batch_size]
-            trainer.train_batch(x[idx], y[idx], None, key=(e, k), readout=False)
+    run_epochs(lambda e, k, idx: trainer.train_batch(x[idx], y[idx], None, key=(e, k), readout=False), len(x),
+               c.batch_size, c.epochs, seed=c.seed)
     if output is None:
         output = trainer.cn.pop_names[-1]
     if isinstance(output, str):

@@ -42,7 +42,9 @@ import time
 
 import numpy as np
 
-from ..engine import is_fixed_point, local_fields
+from ..engine import is_fixed_point, local_fields, sign
+from ..learning.loop import run_epochs
+from ..learning.rules import MarginRule
 from ..rng import uniform_array
 from ..validate import check_nonneg_int
 from . import native
@@ -202,7 +204,7 @@ a = anew""", when="end", name="poisson_update")
         G.run_regularly(code, when="start", order=0, name="activation")
         G.u = u.ravel()
         G.uprev = u.ravel()
-        s_init = np.where(u >= 0, 1.0, -1.0).ravel()
+        s_init = sign(u).ravel().astype(np.float64)
         G.s = s_init
         G.a = s_init if variant == "hard" else np.tanh(beta * u.ravel())
         G.tau = tau * b2.second
@@ -263,7 +265,7 @@ def export(cn, I=None, u0=None, variant="hard", dt=0.05, tau=1.0, t_max=10.0, be
         last = out["tlast"]
     else:
         u = out["u"]
-        states = np.where(u >= 0, 1, -1).astype(np.int8)
+        states = sign(u)
         final = states != out["s"]           # a sign change in the very last step
         flips = out["nflip"] + final
         last = np.where(final, t_end, out["tlast"])
@@ -290,7 +292,7 @@ def export(cn, I=None, u0=None, variant="hard", dt=0.05, tau=1.0, t_max=10.0, be
             if n_steps % record_every == 0:
                 tu = np.concatenate([tu, u[:, None]], axis=1)
             res.trajectory = np.ascontiguousarray(tu)
-            res.state_trajectory = np.where(tu >= 0, 1, -1).astype(np.int8)
+            res.state_trajectory = sign(tu)
     return res
 
 
@@ -316,20 +318,9 @@ def check_trainable(trainer):
     check_target(cc.target)
 
 
-def _gate(margin, kappa_name, smooth):
-    if smooth:
-        return f"0.5 - 0.5*tanh(gamma*({margin} - {kappa_name}))"
-    return f"int({margin} <= {kappa_name})"
-
-
-def _couplings_update(variant):
-    post, pre = "g_post*a_post", "a_pre"
-    if variant == "asym":
-        return f"w = w*(1 - lrn*plastic*etaj*decj) + lrn*plastic*etaj*{post}*{pre}"
-    if variant == "sym1":
-        return f"w = w*(1 - lrn*plastic*etaj*decj) + lrn*plastic*etaj*{post}*g_pre*a_pre"
-    return ("w = w*(1 - lrn*plastic*etaj*decj) + lrn*plastic*(etaj/2)*g_post*a_post*a_pre"
-            " + lrn*plastic*(etaj/2)*a_post*g_pre*a_pre")
+def _assign(group, values):
+    for name, value in values.items():
+        setattr(group, name, value)
 
 
 def train_epoch(trainer, x, y_back, y_out=None, timings=None, directory=None):
@@ -342,9 +333,9 @@ def train_epoch(trainer, x, y_back, y_out=None, timings=None, directory=None):
     TimedArrays; at its end u <- lam_x W_in x, the neutral start), K Euler steps
     (the supervisory field on during the supervised steps), and a read step whose
     activation is sgn(u_K) (also for tanh) so that h = (J + K) s* is summed. At the
-    start of the next slot run_regularly(dt = slot) applies the rules of
-    ``neurosim.learning.rules`` at s*: gates, J (asym / sym1 / sym2, decay),
-    W_in on its mask and the perceptron readout; one extra step after the last
+    start of the next slot run_regularly(dt = slot) applies at s* the margin rule
+    (``MarginRule.brian2_code``: gates, J (asym / sym1 / sym2, decay), W_in on its
+    mask) and the perceptron readout; one extra step after the last
     slot lets the last sample learn. The native ``ContinuousTrainer`` runs the same
     schedule, so both give the same weights."""
     b2 = _b2()
@@ -362,7 +353,9 @@ def train_epoch(trainer, x, y_back, y_out=None, timings=None, directory=None):
     else:
         back = np.zeros((P, n))
     learn_out = y_out is not None and cn.w_out.shape[0] > 0 and (c.eta_out != 0.0 or c.decay_out != 0.0)
-    smooth = c.gamma is not None
+    rule = MarginRule.of(c)
+    code = rule.brian2_code("a*(h + JD*a + lamx*hin)")
+    on_neuron, on_j, on_in = rule.brian2_values()
     step = cc.dt * b2.second
     slot_dt = slot * step
     with _device(cc.target, directory) as d:
@@ -388,15 +381,13 @@ m2 : integer (shared, constant)
 sup : 1 (shared)
 rd : 1 (shared)""", method="euler", dt=step, namespace={}, name="neurons")
         G.JD, G.tau, G.lamx, G.beta = cn.j_d, cc.tau * b2.second, lam_x, cc.beta
-        G.kj, G.kin, G.gamma = c.kappa_j, c.kappa_in, (c.gamma if smooth else 0.0)
+        _assign(G, on_neuron)
         G.slot, G.m1, G.m2 = slot, 1 + k_w, 1 + k_w + k_s
         G.run_regularly("""m = t_in_timesteps % slot
 sup = int(m >= m1 and m < m2)
 rd = int(m == slot - 1)""", when="start", order=-1, name="schedule")
         G.run_regularly(f"a = {act}", when="start", order=0, name="activation")
-        margin = "a*(h + JD*a + lamx*hin)"
-        G.run_regularly(f"g = {_gate(margin, 'kj', smooth)}\ngin = {_gate(margin, 'kin', smooth)}",
-                        dt=slot_dt, when="start", order=-4, name="gates")
+        G.run_regularly(code["gates"], dt=slot_dt, when="start", order=-4, name="gates")
         back_ta = b2.TimedArray(back, dt=slot_dt, name="back_field")
         G.namespace["back_field"] = back_ta
         G.run_regularly("Ib = back_field(t, i)", dt=slot_dt, when="start", order=-2, name="load_back")
@@ -413,9 +404,9 @@ h_post = w*a_pre : 1 (summed)""", dt=step, namespace={}, name="couplings")
                   j=np.concatenate([Jc.row, Kc.row]).astype(np.int64))
         S.w = np.concatenate([Jc.data, Kc.data])
         S.plastic = np.concatenate([np.ones(n_j), np.zeros(Kc.nnz)])
-        S.etaj, S.decj = c.eta_j, c.decay_j
+        _assign(S, on_j)
         lrn = "lrn = int(t_in_timesteps > 0)\n"
-        S.run_regularly(lrn + _couplings_update(c.variant), dt=slot_dt, when="start", order=-3, name="learn_j")
+        S.run_regularly(lrn + code["j"], dt=slot_dt, when="start", order=-3, name="learn_j")
         objs = [G, S]
         # input map: x through plastic synapses on the a_in rows
         Sin = None
@@ -433,9 +424,8 @@ hin_post = w*x_pre : 1 (summed)""", dt=step, namespace={}, name="input_map")
             Sin.connect(i=cols.astype(np.int64), j=rows.astype(np.int64))
             Sin.w = cn.w_in[rows, cols]
             Sin.plastic = cn.w_in_mask[rows, cols].astype(np.float64)
-            Sin.etain, Sin.decin = c.eta_in, c.decay_in
-            Sin.run_regularly(lrn + "w = w*(1 - lrn*plastic*etain*decin) + lrn*plastic*etain*gin_post*a_post*x_pre",
-                              dt=slot_dt, when="start", order=-3, name="learn_in")
+            _assign(Sin, on_in)
+            Sin.run_regularly(lrn + code["in"], dt=slot_dt, when="start", order=-3, name="learn_in")
             objs += [X, Sin]
         # perceptron readout on the a_out neurons
         Sout = None
@@ -485,10 +475,11 @@ def fit_brian2(trainer, data, epochs=None, validation=None, progress=False, on_e
     y_pm = data.targets("train", dtype=np.float64)
     y01 = (y_pm > 0).astype(np.float64)
     x_train = np.asarray(data.x_train, dtype=np.float64)
-    while trainer.epoch < total:
-        e = trainer.epoch
-        order = np.random.default_rng([c.seed, e]).permutation(len(x_train))
-        t = train_epoch(trainer, x_train[order], y01[order], y_pm[order])
-        row = {"epoch": e + 1, "brian2_run_s": t["run_s"], "brian2_compile_s": t["compile_s"]}
+
+    def end(e, runs):
+        row = {"epoch": e + 1, "brian2_run_s": runs[0]["run_s"], "brian2_compile_s": runs[0]["compile_s"]}
         trainer.end_epoch(row, x_train, data.y_train, validation, on_epoch)
+
+    run_epochs(lambda e, k, order: train_epoch(trainer, x_train[order], y01[order], y_pm[order]), len(x_train),
+               None, total, start=trainer.epoch, seed=c.seed, end=end)
     return trainer.history

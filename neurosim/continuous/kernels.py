@@ -5,7 +5,7 @@ diag(J_D), W_off = J + K, I the constant external field):
     tanh    tau du/dt = -u + W tanh(beta u) + I    s = sgn(u)
     poisson s_i <- sgn((W s + I)_i) at the events of a rate-1/tau Poisson process
 
-with sgn(0) := +1 everywhere (``pm1``; never np.sign, whose sign(0) = 0).
+with sgn(0) := +1 everywhere (the engine's ``sgn(v, 1)``; never np.sign, whose sign(0) = 0).
 
 Every kernel works on a batch [B, N] in place (``u`` float64, ``s`` int8) and runs
 the samples in parallel (``prange``); random draws are counter-based
@@ -24,6 +24,7 @@ import math
 import numba as nb
 import numpy as np
 
+from ..engine.kernels import sgn
 from ..rng import uniform
 
 HARD, TANH, POISSON = 0, 1, 2
@@ -34,15 +35,9 @@ INF = np.inf
 
 
 @nb.njit(inline="always")
-def pm1(x):
-    """sgn with sgn(0) := +1, as int8."""
-    return np.int8(1) if x >= 0.0 else np.int8(-1)
-
-
-@nb.njit(inline="always")
 def _set_bad(i, v, s, bad):
     """Recompute bad[i]; return the change of the count (-1, 0, +1)."""
-    new = s[i] == 0 or pm1(v[i]) != s[i]
+    new = s[i] == 0 or sgn(v[i], 1) != s[i]
     old = bad[i]
     bad[i] = new
     return np.int64(new) - np.int64(old)
@@ -74,7 +69,7 @@ def _fields(s, I, cp, ci, cd, j_d, v, bad):
     nbad = 0
     for i in range(n):
         v[i] += j_d[i] * s[i] + I[i]
-        bad[i] = s[i] == 0 or pm1(v[i]) != s[i]
+        bad[i] = s[i] == 0 or sgn(v[i], 1) != s[i]
         nbad += bad[i]
     return nbad
 
@@ -96,7 +91,7 @@ def _euler_one(variant, dt, tau, beta, tol, window, n_steps, stop, p_event, seed
     record = traj_u.shape[0] > 0
     if variant != POISSON:
         for i in range(n):
-            s[i] = pm1(u[i])
+            s[i] = sgn(u[i], 1)
     nbad = _fields(s, I, cp, ci, cd, j_d, v, bad)
     flips = 0
     last = 0.0       # time of the last sign change
@@ -146,7 +141,7 @@ def _euler_one(variant, dt, tau, beta, tol, window, n_steps, stop, p_event, seed
             m = 0
             for i in range(n):
                 if uniform(seed, STREAM_POISSON_STEP, step, sample, i) < p_event:
-                    new = pm1(v[i])
+                    new = sgn(v[i], 1)
                     if new != s[i]:
                         upd[m] = i
                         newv[m] = new
@@ -163,7 +158,7 @@ def _euler_one(variant, dt, tau, beta, tol, window, n_steps, stop, p_event, seed
         if variant != POISSON:
             changed = False
             for i in range(n):
-                new = pm1(u[i])
+                new = sgn(u[i], 1)
                 if new != s[i]:
                     s[i] = new
                     nbad += _change(i, 2.0 * new, s, v, bad, cp, ci, cd, j_d)
@@ -201,7 +196,7 @@ def _crossing(u_ref, v, s, tau):
     sign boundary, for a neuron whose state disagrees with sgn(v); +inf if never.
     s = +1 flips as soon as u < 0 (so at u = 0 heading down: 0); s = -1 flips
     when u reaches 0."""
-    if pm1(v) == s:
+    if sgn(v, 1) == s:
         return INF
     if v == 0.0:
         return INF          # s = -1, u -> 0^- asymptotically
@@ -267,7 +262,7 @@ def _event_hard_one(tau, t_max, stop, u, s, I, cp, ci, cd, j_d, traj_u, traj_s, 
     v = np.empty(n)
     bad = np.zeros(n, dtype=np.bool_)
     for i in range(n):
-        s[i] = pm1(u[i])
+        s[i] = sgn(u[i], 1)
     nbad = _fields(s, I, cp, ci, cd, j_d, v, bad)
     u_ref = u.copy()
     t_ref = np.zeros(n)
@@ -355,7 +350,7 @@ def _event_poisson_one(tau, t_max, stop, seed, sample, u, s, I, cp, ci, cd, j_d,
                     traj_s[frame, q] = s[q]
                 frame += 1
         i = min(int(u2 * n), n - 1)
-        new = pm1(v[i])
+        new = sgn(v[i], 1)
         if new != s[i]:
             d = np.float64(new - s[i])
             s[i] = new

@@ -31,7 +31,8 @@ fixed number of sweeps per phase equals our stop at the first fixed point (a
 fixed point stays fixed). The code's p_update is ``mode="prob"`` with ``p``.
 What belongs to the network (W_back Gaussian N(0, 1/C) instead of +-1
 prototypes, a dense Gaussian W_in, rho = 1) is in ``presets.TABLE_VI``; the
-data (uncentred Entangled-MNIST) in ``DATA``.
+data (uncentred Entangled-MNIST) in ``presets.DATA``; the field values of each
+protocol in ``presets.PROTOCOLS``.
 """
 import dataclasses
 from dataclasses import dataclass
@@ -40,20 +41,12 @@ import numpy as np
 
 from ..engine.relax import MODES
 from ..validate import check_nonneg, check_nonneg_int, check_positive_int, check_unit
+from .presets import DATA, PROTOCOLS  # noqa: F401  (DATA re-exported)
 
 VARIANTS = ("asym", "sym1", "sym2")
 READOUTS = ("perceptron", "softmax")
 CHOICES = {"tie": ("plus", "zero"), "label_encoding": ("onehot", "code"), "gate_threshold": ("kappa", "kappa+jd"),
            "eta_units": ("batch-mean", "fan-in", "width"), "evaluate": ("end", "start")}
-
-PROTOCOLS = {
-    "text": dict(tie="plus", warmup_in_budget=False, supervision_delay=0, label_encoding="onehot",
-                 gate_threshold="kappa", eta_units="batch-mean", evaluate="end"),
-    "code": dict(tie="zero", warmup_in_budget=True, supervision_delay=1, label_encoding="code",
-                 gate_threshold="kappa+jd", eta_units="width", evaluate="start"),
-}
-#: Entangled-MNIST construction of each protocol (``datasets.load(..., variant=)``).
-DATA = {"text": "text", "code": "code"}
 
 
 @dataclass

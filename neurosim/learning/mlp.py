@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine import sign
 from ..validate import check_nonneg_int, check_positive_int, check_real
+from .loop import run_epochs
 from .readout import softmax
 
 
@@ -55,9 +57,9 @@ class BinaryMLP:
         """Logits and the pre-activations of the two hidden layers."""
         W1, b1, W2, b2, W3, b3 = self.params
         z1 = x @ W1 + b1
-        a1 = np.where(np.tanh(z1) >= 0, 1.0, -1.0)
+        a1 = sign(np.tanh(z1)).astype(np.float64)
         z2 = a1 @ W2 + b2
-        a2 = np.where(np.tanh(z2) >= 0, 1.0, -1.0)
+        a2 = sign(np.tanh(z2)).astype(np.float64)
         return a2 @ W3 + b3, (x, z1, a1, z2, a2)
 
     def gradients(self, x, labels):
@@ -84,11 +86,8 @@ class BinaryMLP:
         epochs, batch_size = check_nonneg_int("epochs", epochs), check_positive_int("batch_size", batch_size)
         lr, decay = check_real("lr", lr, above=0), check_real("decay", decay, lo=0)
         x = np.asarray(x, dtype=np.float64)
-        for e in range(epochs):
-            order = np.random.default_rng([seed, e]).permutation(len(x))
-            for start in range(0, len(x), batch_size):
-                idx = order[start:start + batch_size]
-                self.adam_step(self.gradients(x[idx], labels[idx]), lr, decay)
+        run_epochs(lambda e, k, idx: self.adam_step(self.gradients(x[idx], labels[idx]), lr, decay), len(x),
+                   batch_size, epochs, seed=seed)
         return self
 
     def predict(self, x):

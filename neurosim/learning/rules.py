@@ -14,6 +14,8 @@ opposite sign: it would *lower* the margins it is meant to raise, and it does no
 tend to Eq. 84 as gamma -> infinity. We use the sign that does (g -> 1(s h < kappa)).
 Weight decay w multiplies the old value by (1 - eta w) before the update is added.
 """
+from dataclasses import dataclass
+
 import numba as nb
 import numpy as np
 from scipy.linalg import blas
@@ -167,3 +169,108 @@ def readout_update(cn, s, y, eta, kappa, decay=0.0):
     delta = (eta / s.shape[0]) * ((gate * y).T @ (s * cn.a_out))
     cn.w_out *= 1.0 - eta * decay
     cn.w_out += delta
+
+
+@dataclass(frozen=True)
+class MarginRule:
+    """The margin rule of J, W_in and W_back (Eqs. 84-85, 89, 91), written once:
+    its numba update (:meth:`apply`) and the forms the Brian2 trainer
+    (:meth:`brian2_code`) and Lava's learning engine (:meth:`lava_rule`) run.
+
+        g_i   = 1(s_i h_i <= kappa + t_i)  or  1/2 - 1/2 tanh(gamma (s_i h_i - kappa - t_i))
+        dJ_ij = eta/B sum_mu g_i s_i s_j     (asym; sym1, sym2 as in coupling_update)
+        dW_ik = eta_in/B sum_mu g_in,i s_i x_k,   dW_back = eta_back/B sum_mu g s y
+
+    t_i = J_D,i under ``threshold="kappa+jd"``, else 0; W_in gates with ``kappa_in``
+    (None: the gate of J); decay w multiplies the old value by 1 - eta w."""
+
+    kappa: float
+    eta: float
+    decay: float = 0.0
+    kappa_in: float = None
+    eta_in: float = 0.0
+    decay_in: float = 0.0
+    eta_back: float = 0.0
+    gamma: float = None
+    variant: str = "asym"
+    threshold: str = "kappa"
+
+    @classmethod
+    def of(cls, config, etas=None):
+        """The rule of a TrainConfig, at the rates ``etas`` ({"j", "in", "back"};
+        default: the configured ones)."""
+        c = config
+        etas = etas or {"j": c.eta_j, "in": c.eta_in, "back": c.eta_back}
+        return cls(kappa=c.kappa_j, eta=etas["j"], decay=c.decay_j, kappa_in=c.kappa_in, eta_in=etas["in"],
+                   decay_in=c.decay_in, eta_back=etas["back"], gamma=c.gamma, variant=c.variant,
+                   threshold=c.gate_threshold)
+
+    # ------------------------------------------------------------ numba / numpy
+    def gates(self, s, h, j_d=0.0):
+        """(g, g_in) [B, N] at states s and fields h (Eq. 84 or 91)."""
+        shift = j_d if self.threshold == "kappa+jd" else 0.0
+        g = margin_gate(s, h, self.kappa + shift, self.gamma)
+        if self.kappa_in is None or self.kappa_in == self.kappa:
+            return g, g
+        return g, margin_gate(s, h, self.kappa_in + shift, self.gamma)
+
+    def apply(self, cn, s, h, x=None, y_back=None):
+        """J, W_in (given x) and W_back (given y_back) of ``cn`` in place at the
+        states s [B, N] with fields h; returns the gate g of J."""
+        g, g_in = self.gates(s, h, cn.j_d)
+        coupling_update(cn, s, g, self.eta, self.decay, self.variant)
+        if x is not None:
+            input_update(cn, s, g_in, x, self.eta_in, self.decay_in)
+        if y_back is not None:
+            back_update(cn, s, g, y_back, self.eta_back)
+        return g
+
+    # ------------------------------------------------------------ Brian2
+    def brian2_code(self, margin):
+        """The Brian2 statements of the rule, keyed "gates" (neuron: g, gin from
+        the expression ``margin`` = s h), "j" and "in" (synapses: w from the
+        post's g / gin and a, the pre's a or x; ``lrn`` 0 skips the update,
+        ``plastic`` 0 marks a fixed synapse). Their constants: :meth:`brian2_values`."""
+        def gate(kappa):
+            if self.gamma is None:
+                return f"int({margin} <= {kappa})"
+            return f"0.5 - 0.5*tanh(gamma*({margin} - {kappa}))"
+        kept = "w = w*(1 - lrn*plastic*etaj*decj)"
+        j = {"asym": f"{kept} + lrn*plastic*etaj*g_post*a_post*a_pre",
+             "sym1": f"{kept} + lrn*plastic*etaj*g_post*a_post*g_pre*a_pre",
+             "sym2": f"{kept} + lrn*plastic*(etaj/2)*g_post*a_post*a_pre + lrn*plastic*(etaj/2)*a_post*g_pre*a_pre",
+             }[self.variant]
+        return {"gates": f"g = {gate('kj')}\ngin = {gate('kin')}", "j": j,
+                "in": "w = w*(1 - lrn*plastic*etain*decin) + lrn*plastic*etain*gin_post*a_post*x_pre"}
+
+    def brian2_values(self):
+        """The constants of :meth:`brian2_code`: neuron (kj, kin, gamma), J
+        synapses (etaj, decj), W_in synapses (etain, decin)."""
+        return ({"kj": self.kappa, "kin": self.kappa_in, "gamma": 0.0 if self.gamma is None else self.gamma},
+                {"etaj": self.eta, "decj": self.decay}, {"etain": self.eta_in, "decin": self.decay_in})
+
+    # ------------------------------------------------------------ Loihi
+    def lava_rule(self, fixed=False, lam_x=1.0):
+        """``spec["learning"]`` of Lava's on-chip learning (``neurosim.hw.lava.learning``):
+        the PlasticSignNeuron's constants and the Loihi3F rules ``dw`` (J) and
+        ``dw_in`` (W_in, with eta_in). The neuron writes y2 = eta g 1(s = +1),
+        y3 = eta g 1(s = -1) and y1 = C + lam_x eta_in s g_in, so on both dual rails
+
+            dw    = (2 x0 - 1)(y2 - y3)   = +-eta s_i s_j g_i              (Eq. 84)
+            dw_in = (2 x0 - 1)(y1 - C)    = +-lam_x eta_in s_i x_k g_in,i  (Eq. 85)
+
+        with C = lam_x eta_in in fixed point (7-bit unsigned traces), 0 in
+        floating point. Hard gate, asym, no decay, the threshold kappa only."""
+        if self.gamma is not None or self.variant != "asym" or self.decay or self.decay_in \
+                or self.threshold != "kappa" or self.eta_back:
+            raise ValueError("on-chip learning runs the hard asym rule with threshold kappa, no decay and no "
+                             "W_back learning")
+        out = {"kappa": self.kappa, "y_scale": self.eta, "dw": "2 * x0 * y2 - 2 * x0 * y3 - u0 * y2 + u0 * y3"}
+        if self.eta_in:
+            step = lam_x * self.eta_in
+            step = int(step) if fixed else step
+            zero = step if fixed else 0
+            y = f"(y1 - {zero})" if zero else "y1"
+            out.update(kappa_in=self.kappa if self.kappa_in is None else self.kappa_in, y1_step=step, y1_zero=zero,
+                       dw_in=f"2 * x0 * {y} - u0 * {y}")
+        return out

@@ -46,6 +46,7 @@ from ..rng import key_seed
 from ..validate import check_positive_int
 from . import rules
 from .config import TrainConfig, random_features, reservoir  # noqa: F401  (re-exported)
+from .loop import epoch_order, run_epochs
 from .readout import softmax_epoch
 
 
@@ -193,14 +194,7 @@ class Trainer:
         x = np.asarray(x, dtype=np.float64)
         s1, s2, h, steps, converged = self.phases(x, y_back, key)
         eta = self.rates(len(x))
-        shift = self.cn.j_d if c.gate_threshold == "kappa+jd" else 0.0
-        gate = rules.margin_gate(s2, h, c.kappa_j + shift, c.gamma)
-        gate_in = gate if c.kappa_in is None or c.kappa_in == c.kappa_j else rules.margin_gate(
-            s2, h, c.kappa_in + shift, c.gamma)
-        rules.coupling_update(self.cn, s2, gate, eta["j"], c.decay_j, c.variant)
-        rules.input_update(self.cn, s2, gate_in, x, eta["in"], c.decay_in)
-        if y_back is not None:
-            rules.back_update(self.cn, s2, gate, y_back, eta["back"])
+        gate = rules.MarginRule.of(c, eta).apply(self.cn, s2, h, x, y_back)
         if readout and y_out is not None:
             rules.readout_update(self.cn, s2, self.readout_targets(y_out), eta["out"], c.kappa_out, c.decay_out)
         return {
@@ -251,44 +245,56 @@ class Trainer:
             return self._fit(data, epochs, validation, progress, on_epoch)
 
     def _fit(self, data, epochs, validation, progress, on_epoch):
-        from tqdm.auto import tqdm
         c = self.config
         total = c.epochs if epochs is None else check_positive_int("epochs", epochs)
         y_pm = data.targets("train", dtype=np.float64)
         y_back = self.supervision(data.y_train)
         x_train = np.asarray(data.x_train, dtype=np.float64)
+        n = len(x_train)
         features = None  # inference states, frozen during the softmax stage
-        n_eval = c.eval_samples if 0 < c.eval_samples < len(x_train) else len(x_train)
-        eval_idx = np.sort(np.random.default_rng([c.seed, 1]).choice(len(x_train), n_eval, replace=False))
+        n_eval = c.eval_samples if 0 < c.eval_samples < n else n
+        eval_idx = np.sort(np.random.default_rng([c.seed, 1]).choice(n, n_eval, replace=False))
         # the first stage of a softmax readout that learns nothing inside (the reservoir and
         # random-features baselines) changes no weight: its epochs skip the relaxations
         frozen = c.readout == "softmax" and not any((c.eta_j, c.eta_in, c.eta_back, c.decay_j, c.decay_in))
-        while self.epoch < total:
-            e = self.epoch
-            row = {"epoch": e + 1}
+        row = None
+
+        def softmax_stage(e):
+            return c.readout == "softmax" and e >= c.epochs // 2
+
+        def measure(e):  # on the eval subset, on every sample after the last epoch
             idx = slice(None) if e + 1 == total else eval_idx
+            self.measure(row, x_train[idx], data.y_train[idx], validation)
+
+        def begin(e):
+            nonlocal row
+            row = {"epoch": e + 1}
             if c.evaluate == "start":
-                self.measure(row, x_train[idx], data.y_train[idx], validation)
-            order = np.random.default_rng([c.seed, e]).permutation(len(x_train))
-            softmax_stage = c.readout == "softmax" and e >= c.epochs // 2
-            stats = []
-            batches = [] if softmax_stage or frozen else range(0, len(order), c.batch_size)
-            for k, start in enumerate(tqdm(batches, desc=f"epoch {e + 1}/{total}", disable=not progress, leave=False)):
-                b = order[start:start + c.batch_size]
-                stats.append(self.train_batch(x_train[b], y_back[b], y_pm[b], key=(e, k),
-                                              readout=c.readout == "perceptron"))
-            if softmax_stage:
+                measure(e)
+
+        def order(e):
+            return np.empty(0, dtype=np.int64) if softmax_stage(e) or frozen else epoch_order(c.seed, e, n)
+
+        def step(e, k, b):
+            return self.train_batch(x_train[b], y_back[b], y_pm[b], key=(e, k), readout=c.readout == "perceptron")
+
+        def end(e, stats):
+            nonlocal features
+            if softmax_stage(e):
                 features = self.infer(x_train) if features is None else features
-                softmax_epoch(self.cn, features, data.y_train, order, c.batch_size, c.eta_out)
+                softmax_epoch(self.cn, features, data.y_train, epoch_order(c.seed, e, n), c.batch_size, c.eta_out)
             if stats:
                 row.update({k: float(np.mean([s[k] for s in stats])) for k in stats[0]})
             if c.evaluate == "end":
-                self.measure(row, x_train[idx], data.y_train[idx], validation)
-            elif self.epoch + 1 == total:  # the code's last row is before its epoch: also measure the end
-                end = {}
-                self.measure(end, x_train, data.y_train, validation)
-                row.update({f"end_{k}": v for k, v in end.items() if k != "best_val_accuracy"})
+                measure(e)
+            elif e + 1 == total:  # the code's last row is before its epoch: also measure the end
+                last = {}
+                self.measure(last, x_train, data.y_train, validation)
+                row.update({f"end_{k}": v for k, v in last.items() if k != "best_val_accuracy"})
             self.close_epoch(row, on_epoch)
+
+        run_epochs(step, n, c.batch_size, total, start=self.epoch, order=order, begin=begin, end=end,
+                   progress=progress)
         return self.history
 
     def measure(self, row, x_eval, y_eval, validation=None):
