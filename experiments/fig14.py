@@ -14,7 +14,9 @@ fully connected core and learning rates relative to the coupling scale
 (``eta_units="fan-in"``), the paper's setting as we read it; the quick one a
 sparse core with Eq. 89 rates. ``--set protocol=code`` runs the authors'
 reading (``neurosim.learning.config``), which reproduces the chance accuracy
-at J_D -> 0 (experiments/README.md).
+at J_D -> 0 (experiments/README.md). ``--set kappa_j=1.4`` holds kappa_J fixed
+across J_D (as TrainConfig takes it) instead of Table VI's 0.9 + J_D; ``--set
+eta_j=...`` sets eta_J.
 """
 import numpy as np
 
@@ -29,10 +31,10 @@ PAPER = {
 }
 
 QUICK = dict(ns=(100, 400), j_ds=(0.0, 0.25, 0.5, 0.75), rho=0.1, eta_units=None, lam_x=2.0, lam_y=0.9,
-             train_size=4000, val_size=1000, epochs=2, batch_size=16, max_steps=5, seed=0)
+             train_size=4000, val_size=1000, epochs=2, batch_size=16, max_steps=5, seed=0, kappa_j=None, eta_j=None)
 FULL = dict(ns=(100, 200, 400, 800, 1600, 3200), j_ds=tuple(np.round(np.linspace(0.05, 0.9, 18), 3)), rho=1.0,
             eta_units=None, lam_x=2.0, lam_y=0.9, train_size=60000, val_size=10000, epochs=30, batch_size=16,
-            max_steps=5, seed=0)
+            max_steps=5, seed=0, kappa_j=None, eta_j=None)
 
 
 def run(quick=True, out_dir=".", **overrides):
@@ -46,8 +48,9 @@ def run(quick=True, out_dir=".", **overrides):
     hist = {k: np.full(shape + (p["epochs"],), np.nan) for k in ("train_accuracy", "val_accuracy")}
     for a, n in enumerate(p["ns"]):
         for b, j_d in enumerate(p["j_ds"]):
+            fixed = {k: p[k] for k in ("kappa_j", "eta_j") if p[k] is not None}  # e.g. kappa_J held fixed
             cfg = C.table_vi_config(j_d, p["epochs"], batch_size=p["batch_size"], max_steps=p["max_steps"],
-                                    protocol=p["protocol"], eta_units=C.eta_units(p, quick))
+                                    protocol=p["protocol"], eta_units=C.eta_units(p, quick), **fixed)
             tr = C.core_trainer(n, j_d, p["lam_x"], p["lam_y"], p["rho"], p["seed"], **cfg)
             h = tr.fit(data, validation=val)
             for k in keys:

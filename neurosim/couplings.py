@@ -34,6 +34,7 @@ class CouplingMap:
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         self.layout = layout
+        self._mask = None  # the pattern as a bool block, made on first use by restore_pattern
         if layout == "csc":
             self._data, self.block = data, EMPTY_BLOCK
         else:
@@ -94,10 +95,11 @@ class CouplingMap:
             return
         if self.kind == "offdiag":
             np.fill_diagonal(self.block, 0.0)
-        else:
-            keep = np.zeros((self.n, self.n), dtype=bool)
-            keep[self._columns(), self.indices] = True
-            self.block[~keep] = 0.0
+            return
+        if self._mask is None:
+            self._mask = np.zeros((self.n, self.n), dtype=bool)
+            self._mask[self._columns(), self.indices] = True
+        self.block *= self._mask
 
     # ------------------------------------------------------------- engine
     def kernel_arrays(self):

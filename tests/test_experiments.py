@@ -120,3 +120,12 @@ def test_readme_covers_every_experiment(pkg):
     for name in pkg.PLANNED:
         line = next(l for l in text.splitlines() if re.match(rf"^\| `?{name}`? \|", l))
         assert "not implemented" in line
+
+
+def test_experiment_writes_into_the_current_directory_by_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["experiment", "fig5", "--quick", "--set", "draws=10", "--set", "enum_n=3",
+                 "--set", "check_j_ds=[0.5]"]) == 0
+    assert sorted(p.name for p in (tmp_path / "experiments-out" / "fig5").iterdir()) == [
+        "fig5.h5", "fig5.md", "fig5.png"]
+    assert main(["info", str(tmp_path / "experiments-out" / "fig5" / "fig5.h5")]) == 0

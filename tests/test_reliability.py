@@ -21,6 +21,8 @@ from neurosim.cli import main
 from neurosim.experiments_cli import load_sweep
 from neurosim.io import NeurosimFileError
 
+from conftest import cannot_run
+
 relax_module = importlib.import_module("neurosim.engine.relax")
 TINY = ["--dataset", "prototypes", "--n", "30", "--train-size", "64", "--val-size", "32", "--batch-size", "8",
         "--no-progress"]
@@ -74,7 +76,7 @@ def runs(tmp_path_factory):
     return d
 
 
-def test_info_eval_hw_and_lava_read_a_checkpoint(runs, capsys):
+def test_info_eval_and_hw_read_a_checkpoint(runs, capsys):
     """In a fresh process (nothing registered by an earlier train), every
     command reads the checkpoint train wrote."""
     path = str(runs / "one.h5")
@@ -83,7 +85,11 @@ def test_info_eval_hw_and_lava_read_a_checkpoint(runs, capsys):
         assert done.returncode == 0, done.stderr
     rc, out, _ = cli(["info", path, "--json"], capsys)
     assert rc == 0 and json.loads(out.strip().splitlines()[-1])["items"]["training"]["epoch"] == 1
-    rc, out, _ = cli(["export", "lava", path, "--steps", "3", "--check", "--json"], capsys)
+
+
+@pytest.mark.skipif(cannot_run("lava") is not None, reason=str(cannot_run("lava")))
+def test_export_lava_reads_a_checkpoint(runs, capsys):
+    rc, out, _ = cli(["export", "lava", runs / "one.h5", "--steps", "3", "--check", "--json"], capsys)
     assert rc == 0 and json.loads(out.strip().splitlines()[-1])["all_equal"]
 
 
@@ -93,10 +99,6 @@ def test_info_reads_every_other_file_neurosim_writes(tmp_path, capsys):
     rc, _, _ = cli(["simulate", "--time", "continuous", "--n", "20", "--batch", "2", "--t-max", "2", "--out", sim],
                    capsys)
     assert rc == 0 and cli(["info", sim], capsys)[0] == 0 and ns.load(sim)["states"].shape == (2, 20)
-    sweep = load_sweep()
-    res = sweep.run_sweep({"grid": {"x": [1, 2]}}, out=tmp_path / "s.h5", runner=lambda p: {"y": p["x"]})
-    rc, out, _ = cli(["info", res["file"]], capsys)
-    assert rc == 0 and "results of experiment 'sweep'" in out and "metrics/y" in out
 
 
 # ----------------------------------- 3. --resume follows the checkpoint, or stops
@@ -330,15 +332,6 @@ def test_no_traceback_for_bad_files_and_directories(tmp_path, capsys):
                         (["eval", tmp_path], "a directory"), (["hw", "estimate", garbled], "garbled.h5")):
         rc, _, err = cli(argv, capsys)
         assert rc == 2 and match in err
-
-
-def test_experiment_writes_into_the_current_directory_by_default(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    rc, _, _ = cli(["experiment", "fig5", "--quick", "--set", "draws=10", "--set", "enum_n=3",
-                    "--set", "check_j_ds=[0.5]"], capsys)
-    assert rc == 0 and sorted(p.name for p in (tmp_path / "experiments-out" / "fig5").iterdir()) == [
-        "fig5.h5", "fig5.md", "fig5.png"]
-    assert cli(["info", tmp_path / "experiments-out" / "fig5" / "fig5.h5"], capsys)[0] == 0
 
 
 @pytest.mark.parametrize("mode,layout", [(m, lay) for m in ("sync", "prob", "async") for lay in ("csc", "dense")])

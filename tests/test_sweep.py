@@ -136,3 +136,11 @@ def test_worker_processes_get_the_runner_by_value(sweep, tmp_path):
     assert res["status"] == ["ok", "failed"]
     assert "j_d must be a finite number >= 0" in res["errors"][1][0]
     assert 0.0 <= res["metrics"][0]["val_accuracy"] <= 1.0
+
+
+def test_info_reads_a_sweep_results_file(sweep, tmp_path, capsys):
+    res = sweep.run_sweep({"grid": {"x": [1, 2]}}, out=tmp_path / "s.h5", runner=lambda p: {"y": p["x"]})
+    capsys.readouterr()
+    assert main(["info", res["file"]]) == 0
+    out = capsys.readouterr().out
+    assert "results of experiment 'sweep'" in out and "metrics/y" in out
