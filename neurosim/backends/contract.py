@@ -6,7 +6,8 @@ from dataclasses import dataclass, field as dc_field
 import numpy as np
 
 from ..compiled import CompiledNetwork
-from ..engine.relax import MAX_STEPS, MODES, check_tie, initial_states
+from ..engine import MAX_STEPS, MODES, check_tie
+from ..engine.relax import initial_states
 from ..validate import check_finite, check_int, check_seed, check_unit
 
 TIME = ("discrete", "continuous")

@@ -335,6 +335,13 @@ def sign(h, tie="plus"):
     return np.where(h > 0, 1, np.where(h < 0, -1, check_tie(tie))).astype(np.int8)
 
 
+def count_unstable(s, h, tie="plus"):
+    """How many entries of s [B, N] differ from sgn(h) [B, N] under the tie rule."""
+    s = np.ascontiguousarray(np.atleast_2d(s), dtype=np.int8)
+    h = np.ascontiguousarray(np.atleast_2d(h), dtype=np.float64)
+    return int(kernels.count_unstable(s, h, check_tie(tie)))
+
+
 def is_fixed_point(cn, s, field=None, tie="plus"):
     """[B] bool: sgn(h_i) == s_i for every i, under the tie rule ``tie``."""
     h = local_fields(cn, s, field)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.relax import MODES
+from ..engine import MODES
 from ..validate import check_nonneg, check_nonneg_int, check_positive_int, check_unit
 
 VARIANTS = ("asym", "sym1", "sym2")

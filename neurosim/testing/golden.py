@@ -9,6 +9,7 @@ Regenerate them (after a deliberate change of the cases or of the semantics) wit
     python scripts/make_golden.py --check    # exit 1 if a stored file differs
 """
 import argparse
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -64,13 +65,31 @@ def path(name, directory=None):
     return Path(DIRECTORY if directory is None else directory) / f"{name}.npz"
 
 
-def read(name, directory=None):
-    """The stored arrays of network ``name``."""
-    with np.load(path(name, directory)) as z:
-        arrays = {k: z[k] for k in z.files}
-    for a in arrays.values():
-        a.setflags(write=False)   # shared by every case of the network: nobody writes into them
+def pack(arrays):
+    """{name: array} as two arrays: ``index`` (JSON: name, dtype, shape of each) and
+    ``blob`` (their bytes, one after the other). One compressed stream for all of
+    them: a file of a few KB, not one zip entry (hundreds of bytes) per array."""
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    index = [(k, v.dtype.str, list(v.shape)) for k, v in arrays.items()]
+    blob = np.frombuffer(b"".join(v.tobytes() for v in arrays.values()), dtype=np.uint8)
+    return {"index": np.array(json.dumps(index)), "blob": blob}
+
+
+def unpack(index, blob):
+    """The inverse of :func:`pack` (read-only views into ``blob``)."""
+    arrays, at = {}, 0
+    for name, dtype, shape in json.loads(str(index)):
+        dtype = np.dtype(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        arrays[name] = np.frombuffer(blob, dtype=dtype, count=count, offset=at).reshape(tuple(shape))
+        at += count * dtype.itemsize
     return arrays
+
+
+def read(name, directory=None):
+    """The stored arrays of network ``name`` (read-only: shared by every case of the network)."""
+    with np.load(path(name, directory)) as z:
+        return unpack(z["index"], z["blob"].tobytes())
 
 
 def write(names=None, directory=None):
@@ -81,7 +100,7 @@ def write(names=None, directory=None):
         target = path(name, directory)
         with atomic_path(target) as tmp:
             with open(tmp, "wb") as f:
-                np.savez_compressed(f, **make(name))
+                np.savez_compressed(f, **pack(make(name)))
         out.append(target)
     return out
 
