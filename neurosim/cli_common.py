@@ -6,7 +6,7 @@ import argparse
 import math
 import sys
 
-from .engine.relax import MAX_STEPS
+from .engine import MAX_STEPS
 from .files import check_output
 from .validate import MAX_SEED, bounds_text
 

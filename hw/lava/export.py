@@ -154,7 +154,7 @@ def make_spec(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fix
               profile="loihi2", tie="plus"):
     """The plain-data description of the Lava graph (see :func:`export`)."""
     from neurosim.compiled import CompiledNetwork
-    from neurosim.engine.relax import check_tie
+    from neurosim.engine import check_tie
     from neurosim.validate import check_nonneg_int, check_unit
     from neurosim.hw.profiles import get_profile
     from neurosim.hw.quantize import QuantizedNetwork
