@@ -132,6 +132,18 @@ def test_ties_resolve_to_plus_one_or_zero():
         ns.relax(cn, x=np.zeros(2), tie="minus")
 
 
+def test_count_unstable_counts_the_states_off_sgn_h():
+    """neurosim.engine.count_unstable (the trainer's unstable fraction) is the number
+    of entries with s_i != sgn(h_i), under either tie rule."""
+    from conftest import tie_network
+    cn = ns.compile(tie_network())
+    s = np.random.default_rng(0).integers(-1, 2, (5, 6)).astype(np.int8)
+    h = ns.local_fields(cn, s, cn.field(x=np.zeros(2)))
+    assert (h == 0).any() and (s == 0).any()
+    for tie in ("plus", "zero"):
+        assert ns.engine.count_unstable(s, h, tie) == int((ns.engine.sign(h, tie) != s).sum())
+
+
 @pytest.mark.parametrize("mode,p", MODES)
 def test_tie_zero_keeps_zero_fields_neutral_in_every_mode(mode, p):
     """The tie case from the neutral start and from +-1 states: under tie "zero"
