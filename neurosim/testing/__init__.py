@@ -13,7 +13,10 @@
 
 Check your own backend (a :class:`neurosim.backends.Backend` subclass)::
 
-    pytest --pyargs neurosim.testing --neurosim-backend mypackage.module:MyBackend
+    pytest -p neurosim.testing.plugin --pyargs neurosim.testing --neurosim-backend mypackage.module:MyBackend
+
+(``-p`` loads the plugin before the command line is read, for its option;
+``pytest --pyargs neurosim.testing`` alone checks every registered backend.)
 
 or, in your own tests, ``pytest_plugins = ["neurosim.testing.plugin"]`` in a
 conftest.py (after ``neurosim.backends.register(MyBackend())``) and a test taking

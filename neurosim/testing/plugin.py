@@ -10,7 +10,9 @@ the cases of each backend's suite).
   reason).
 
 Load it with ``pytest_plugins = ["neurosim.testing.plugin"]`` in a conftest.py, or
-``-p neurosim.testing.plugin``; ``pytest --pyargs neurosim.testing`` loads it itself.
+``-p neurosim.testing.plugin`` (needed for ``--neurosim-backend``: the option must be
+known before the command line is read); ``pytest --pyargs neurosim.testing`` loads it
+itself, for every registered backend.
 """
 import importlib
 
