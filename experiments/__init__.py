@@ -10,7 +10,7 @@ returns the numbers (see ``_common.result``). ``overrides`` replace single
 parameters of the quick or full setting (unknown names are errors).
 
 This directory is not an installed package: ``neurosim experiment`` loads it by
-path (see ``neurosim/experiments_cli.py``), so it is importable from a source
+path (see ``neurosim/experiments.py``), so it is importable from a source
 checkout or an editable install, or from ``$NEUROSIM_EXPERIMENTS``.
 """
 import importlib

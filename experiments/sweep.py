@@ -45,7 +45,7 @@ written atomically (temp file, then rename):
 Functions that run on workers (``execute_point``, ``train_point``) import only
 ``neurosim`` and the standard library. They travel by value: the client
 cloudpickles them (this package registered by value) and submits the bytes to
-``neurosim.experiments_cli.run_pickled``, which every worker with ``neurosim``
+``neurosim.experiments.run_pickled``, which every worker with ``neurosim``
 installed can import, so a worker needs neither this directory nor its path.
 (Dask pickles a plain function by reference, and a worker that cannot import
 the reference dies while reading the task.) A ``runner`` given as a Python
@@ -158,7 +158,7 @@ def train_point(params):
     import neurosim as ns
     from neurosim import topologies
     from neurosim.learning import TrainConfig, random_features, reservoir
-    from neurosim.learning.cli import load_data
+    from neurosim.datasets import load_split
     from neurosim.learning.trainer import Trainer
 
     net_keys = {"topology": "core", "n": 200, "layers": 2, "rho": 0.1, "j_d": 0.5, "lam": 0.5, "seed": 0,
@@ -170,7 +170,7 @@ def train_point(params):
     if unknown:
         raise ValueError(f"unknown parameter {unknown[0]!r} for the train runner")
     p = {**net_keys, **data_keys, **params}
-    data, val = load_data(p["dataset"], p["data_dir"], p["train_size"], p["val_size"])
+    data, val = load_split(p["dataset"], p["data_dir"], p["train_size"], p["val_size"])
     if p["topology"] not in topologies.TOPOLOGIES:
         raise ValueError(f"unknown topology {p['topology']!r}; known: {', '.join(sorted(topologies.TOPOLOGIES))}")
     fn = topologies.TOPOLOGIES[p["topology"]]
@@ -282,7 +282,7 @@ def execute(client, runner, points, retries, name="sweep", log=None):
     record per point: status, attempts, errors (list), metrics, seconds."""
     from distributed import as_completed
 
-    from neurosim.experiments_cli import run_pickled
+    from neurosim.experiments import run_pickled
     blob = payload(runner)
     log = log or (lambda msg: None)
     records = [{"status": "pending", "attempts": 0, "errors": [], "metrics": {}, "seconds": float("nan")}

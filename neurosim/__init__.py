@@ -14,11 +14,11 @@ _compile_notice.install()
 from .compiled import CompiledNetwork, compile
 from .engine import RelaxResult, is_fixed_point, local_fields, relax
 from .network import Network, Population, Projection
-
-__version__ = "0.1.0"
+from .spec import network_from_toml
+from .version import __version__
 
 __all__ = ["Network", "Population", "Projection", "CompiledNetwork", "compile", "relax",
-           "RelaxResult", "local_fields", "is_fixed_point", "save", "load", "__version__"]
+           "RelaxResult", "local_fields", "is_fixed_point", "save", "load", "network_from_toml", "__version__"]
 
 # Loaded on first use: ``ns.topologies.core(...)`` needs no import of its own.
 _SUBPACKAGES = ("analysis", "continuous", "datasets", "hw", "learning", "theory", "topologies")

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .couplings import CouplingMap
-from .ir_check import check_ir
+from .validate import check_ir
 
 INDEX = np.int32
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -50,7 +50,7 @@ class CompiledNetwork:
         "k": ...}) choose the storage; neither changes a result. ``dtype`` ("float64" or
         "float32", default: that of ``j_data``) is the precision of the coupling values
         and of the recurrent fields the engine keeps. Every field is checked
-        (:func:`neurosim.ir_check.check_ir`)."""
+        (:func:`neurosim.validate.check_ir`)."""
         self.n, self.pop_names, self.pop_offsets = n, pop_names, pop_offsets
         layouts = layouts or {}
         if dtype is not None:

@@ -24,7 +24,7 @@ bytes (an HDF5 user block) hold its seal: the SHA-256 of every byte after them,
 so of every stored array and attribute (:func:`seal`). A read checks the seal
 before HDF5 parses anything, then each dataset's declared size against the
 bytes the file stores and the memory available, then the content (a compiled
-network by the IR validator, :mod:`neurosim.ir_check`), so a damaged or edited
+network by the IR validator, :mod:`neurosim.validate`), so a damaged or edited
 file is refused before anything in it is used. Writes go to a temp file in
 the target's directory, renamed into place only when complete
 (:func:`neurosim.files.atomic_path`).
@@ -50,9 +50,10 @@ import scipy.sparse as sp
 from .compiled import CompiledNetwork
 from .engine import RelaxResult
 from .files import atomic_path, exists_error
-from .ir_check import check_array, check_compressed
 from .network import Network, Population, Projection
 from .resources import check_memory, gib
+from .validate import check_array, check_compressed
+from .version import __version__
 
 FORMAT = "neurosim"
 FORMAT_VERSION = 2
@@ -445,7 +446,6 @@ def save(obj, path, overwrite=True, attrs=None):
     ``attrs``: a JSON-serialisable dict kept with the file (see :func:`describe`).
     With ``overwrite=False`` an existing file raises FileExistsError. Returns ``path``.
     """
-    from . import __version__
     path = os.fspath(path)
     _kind_of(obj)
     try:
@@ -512,7 +512,6 @@ def _opened(path):
 
 def _check_header(f):
     """The file's format version, after checking that this neurosim can read it."""
-    from . import __version__
     if f.attrs.get("format") != FORMAT:
         raise _bad(f, "an HDF5 file, but not a neurosim file (no root attribute format = 'neurosim')")
     version = _attr(f, "format_version")

@@ -191,21 +191,6 @@ class Network:
             check_finite("weights", W)
         self.w_out = W
 
-    # ------------------------------------------------------------- conversions
-    def to_networkx(self):
-        from .graph import network_to_networkx
-        return network_to_networkx(self)
-
-    @classmethod
-    def from_networkx(cls, graph):
-        from .graph import network_from_networkx
-        return network_from_networkx(graph)
-
-    @classmethod
-    def from_toml(cls, path_or_text):
-        from .spec import network_from_toml
-        return network_from_toml(path_or_text)
-
 
 def _fill_weights(A, weights, scale, rho, n_pre, rng):
     """Values on the pattern A (CSR, sorted): see :meth:`Network.connect`."""

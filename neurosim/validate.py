@@ -1,5 +1,10 @@
-"""Argument checks shared by the frontend, the engine and the I/O: each raises a
-ValueError that names the argument and the expected form."""
+"""The one validator: argument checks shared by the frontend, the engine and the
+I/O, and the checks of the IR (shapes, dtypes, compressed sparse structure,
+finite values and masks of a :class:`~neurosim.compiled.CompiledNetwork`'s
+fields; :func:`neurosim.compile`, the constructor, :func:`neurosim.save` and
+:func:`neurosim.load` run :func:`check_ir`, so no engine ever reads an index out
+of range). Each check raises a ValueError naming the argument and the expected
+form."""
 import numbers
 
 import numpy as np
@@ -19,20 +24,24 @@ def check_nonneg_int(name, value):
 
 def check_int(name, value, lo=None, hi=None):
     """An integer (not a bool) in [lo, hi] (either bound may be None)."""
-    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
-            or (lo is not None and value < lo) or (hi is not None and value > hi)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not in_bounds(value, lo, hi):
         raise ValueError(f"{name} must be an integer{bounds_text(lo, hi)}, got {value!r}")
     return int(value)
 
 
-def check_real(name, value, lo=None, hi=None, above=None):
-    """A finite real number (not a bool) in [lo, hi], or > ``above``."""
+def check_real(name, value, lo=None, hi=None, above=None, below=None):
+    """A finite real number (not a bool) in [lo, hi], > ``above`` and < ``below``
+    (any bound may be None)."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and np.isfinite(value)
-    if not ok or (lo is not None and value < lo) or (hi is not None and value > hi) or (
-            above is not None and value <= above):
-        bounds = f" > {above}" if above is not None else bounds_text(lo, hi)
-        raise ValueError(f"{name} must be a finite number{bounds}, got {value!r}")
+    if not ok or not in_bounds(value, lo, hi, above, below):
+        raise ValueError(f"{name} must be a finite number{bounds_text(lo, hi, above, below)}, got {value!r}")
     return float(value)
+
+
+def in_bounds(value, lo=None, hi=None, above=None, below=None):
+    """Whether ``value`` lies in [lo, hi], > ``above`` and < ``below``."""
+    return not ((lo is not None and value < lo) or (hi is not None and value > hi)
+                or (above is not None and value <= above) or (below is not None and value >= below))
 
 
 def check_seed(name, value):
@@ -49,18 +58,25 @@ def check_bool(name, value):
 MAX_SEED = 2 ** 63 - 1
 
 
-def bounds_text(lo, hi):
-    """" in [lo, hi]", " >= lo", " <= hi" or "" (for messages)."""
-    if lo is not None and hi is not None:
-        return f" in [{lo}, {hi}]"
-    return f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else ""
+def bounds_text(lo=None, hi=None, above=None, below=None):
+    """The bounds of :func:`in_bounds` for messages: " in [lo, hi]", " in (above,
+    hi]", " >= lo", " < below", ... or ""."""
+    left = f"[{lo}" if lo is not None else f"({above}" if above is not None else None
+    right = f"{hi}]" if hi is not None else f"{below})" if below is not None else None
+    if left and right:
+        return f" in {left}, {right}"
+    if left:
+        return f" {'>=' if lo is not None else '>'} {left[1:]}"
+    return f" {'<=' if hi is not None else '<'} {right[:-1]}" if right else ""
 
 
 def check_finite(name, value):
     """No NaN or inf anywhere (min and max propagate both: no full-size temporary;
-    a contiguous array is reduced as a flat view, which also spares numpy's
-    reduction buffer)."""
-    arr = np.asarray(value, dtype=np.float64)
+    a float array is read as it is, a contiguous one as a flat view, which also
+    spares numpy's reduction buffer)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
     if arr.flags.c_contiguous:
         arr = arr.ravel()
     if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
@@ -89,3 +105,71 @@ def check_mask(name, value, size):
     if arr.shape != (size,) or not np.isin(arr, (0, 1)).all():
         raise ValueError(f"{name} must be a bool or a 0/1 array of length {size}")
     return arr.astype(bool)
+
+
+# ----------------------------------------------------------------------------- the IR
+
+_KINDS = {"i": "an integer dtype", "f": "a float dtype", "b": "bool"}
+
+
+def check_array(name, value, kind, shape, finite=False):
+    """``value`` as a numpy array of dtype kind ``kind`` ("i": any integer, "f",
+    "b") and ``shape`` (None in it: any size); finite when ``finite``."""
+    arr = np.asarray(value)
+    kinds = "iu" if kind == "i" else kind
+    if arr.dtype.kind not in kinds:
+        raise ValueError(f"{name} must have {_KINDS[kind]}, got {arr.dtype}")
+    if arr.ndim != len(shape) or any(want is not None and got != want for got, want in zip(arr.shape, shape)):
+        want = ", ".join("*" if s is None else str(s) for s in shape)
+        raise ValueError(f"{name} must have shape ({want}), got {arr.shape}")
+    if finite:
+        check_finite(name, arr)
+    return arr
+
+
+def check_compressed(prefix, indptr, indices, data, n_major, n_minor):
+    """A compressed sparse matrix: CSC with ``n_major`` columns of ``n_minor``
+    rows, or CSR the other way round; errors name ``prefix + "indptr"`` and so
+    on. ``indptr`` [n_major + 1] runs from 0 to nnz without decreasing;
+    ``indices`` [nnz] lie in [0, n_minor) and increase within each column (row);
+    ``data`` [nnz] are finite."""
+    ptr = check_array(f"{prefix}indptr", indptr, "i", (n_major + 1,)).astype(np.int64, copy=False)
+    idx = check_array(f"{prefix}indices", indices, "i", (None,))
+    check_array(f"{prefix}data", data, "f", (idx.size,), finite=True)
+    if ptr[0] != 0 or ptr[-1] != idx.size or (np.diff(ptr) < 0).any():
+        raise ValueError(f"{prefix}indptr must run from 0 to nnz = {idx.size} without decreasing "
+                         f"(got {ptr[0]} ... {ptr[-1]})")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= n_minor:
+            raise ValueError(f"{prefix}indices must lie in [0, {n_minor}), got values in [{lo}, {hi}]")
+        starts = np.zeros(idx.size, dtype=bool)
+        starts[ptr[:-1][ptr[:-1] < idx.size]] = True
+        if not ((np.diff(idx.astype(np.int64, copy=False)) > 0) | starts[1:]).all():
+            raise ValueError(f"{prefix}indices must increase within each column (sorted, no duplicates)")
+
+
+def check_ir(f):
+    """Check the fields of a CompiledNetwork (a dict: ``CompiledNetwork.ARRAYS``
+    and ``SCALARS`` by name); raises ValueError naming the first bad field."""
+    n = check_positive_int("n", f["n"])
+    names = f["pop_names"]
+    if (not isinstance(names, (tuple, list)) or not names or len(set(names)) != len(names)
+            or not all(isinstance(p, str) and p for p in names)):
+        raise ValueError(f"pop_names must be distinct non-empty strings, got {names!r}")
+    off = check_array("pop_offsets", f["pop_offsets"], "i", (len(names) + 1,))
+    if off[0] != 0 or off[-1] != n or (np.diff(off) <= 0).any():
+        raise ValueError(f"pop_offsets must increase from 0 to n = {n}, got {off.tolist()}")
+    for m in ("j", "k"):
+        check_compressed(f"{m}_", f[f"{m}_indptr"], f[f"{m}_indices"], f[f"{m}_data"], n, n)
+    check_array("j_d", f["j_d"], "f", (n,), finite=True)
+    for mask in ("a_in", "a_back", "a_out"):
+        check_array(mask, f[mask], "b", (n,))
+    d = check_array("w_in", f["w_in"], "f", (n, None), finite=True).shape[1]
+    check_array("w_in_mask", f["w_in_mask"], "b", (n, d))
+    check_array("w_back", f["w_back"], "f", (n, None), finite=True)
+    check_array("w_out", f["w_out"], "f", (None, n), finite=True)
+    for lam in ("lam_x", "lam_y"):
+        check_real(lam, f[lam], lo=0)
+    if not isinstance(f["meta"], str):
+        raise ValueError(f"meta must be a JSON string, got {type(f['meta']).__name__}")

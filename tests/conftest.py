@@ -9,7 +9,7 @@ import pytest
 
 import neurosim as ns
 from neurosim.backends.platform import brian2_platform, lava_platform
-from neurosim.experiments_cli import load_experiments
+from neurosim.experiments import load_experiments
 from neurosim.testing.cases import ALL_CASES, TOPOLOGY_CASES, masked_network, tie_network  # noqa: F401
 
 pytest_plugins = ["neurosim.testing.plugin"]   # the fixtures `backend` and `conformance_case`

@@ -336,13 +336,13 @@ def test_cli_simulate_and_train(capsys):
 
     def main(argv):
         return neurosim(["continuous", *argv])
-    assert main(["simulate", "--n", "80", "--rho", "0.1", "--j-d", "1.0", "--batch", "3", "--t-max", "20",
+    assert main(["simulate", "--n", "80", "--rho", "0.1", "--j-d", "1.0", "--batch-size", "3", "--t-max", "20",
                  "--method", "event", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert out["settled"] == out["fixed_points"] and out["variant"] == "hard" and out["method"] == "event"
+    assert out["settled"] == out["fixed_points"] and out["dynamics"] == "hard" and out["method"] == "event"
     assert main(["train", "--n", "60", "--rho", "0.1", "--train-size", "40", "--val-size", "20", "--epochs", "1",
-                 "--t-supervised", "2", "--t-free", "2", "--no-progress", "--json", "--rule-variant", "sym1"]) == 0
+                 "--t-supervised", "2", "--t-free", "2", "--no-progress", "--json", "--rule", "sym1"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["time"] == "continuous" and out["config"]["variant"] == "sym1" and out["continuous"]["variant"] == "hard"
     assert 0.0 <= out["val_accuracy"] <= 1.0
-    assert main(["simulate", "--variant", "tanh", "--method", "event"]) == 2
+    assert main(["simulate", "--dynamics", "tanh", "--method", "event"]) == 2

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neurosim.cli import main
-from neurosim.experiments_cli import experiments_dir
+from neurosim.experiments import experiments_dir
 
 from conftest import check_files
 

@@ -4,7 +4,6 @@ Every Lava run goes through a worker subprocess with a hard timeout (about 1-2 s
 spawn + compile each), so each test starts few of them. Floating point is compared
 on dyadic values (multiples of 2^-10: float sums are exact in any order); fixed
 point on a QuantizedNetwork, against the numba engine run on the same integers."""
-import argparse
 import json
 import os
 import time
@@ -281,13 +280,14 @@ def test_timeout_kills_the_worker_and_its_shared_memory():
 
 # ----------------------------------------------------------------------- command
 def test_cli_export_lava_check(tmp_path, capsys):
-    from neurosim.hw.cli import register
-    parser = argparse.ArgumentParser(prog="neurosim")
+    from neurosim.cli.common import Parser
+    from neurosim.cli.hw import register
+    parser = Parser(prog="neurosim")
     register(parser.add_subparsers(dest="command"))
     path = tmp_path / "net.h5"
     ns.save({"network": ns.compile(TOPOLOGY_CASES["chain"]())}, path)
     args = parser.parse_args(["export", "lava", str(path), "--steps", "20", "--check", "--fixed-point",
-                              "--mode", "prob", "--p", "0.5", "--seed", "1", "--batch", "1", "--json"])
+                              "--mode", "prob", "--p", "0.5", "--seed", "1", "--batch-size", "1", "--json"])
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["all_equal"] and out["n"] == 60 and out["samples"][0]["equal"] and out["fixed_point"]

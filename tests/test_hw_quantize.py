@@ -1,7 +1,6 @@
 """neurosim.hw without Lava: hardware profile, quantisation (error bounds,
 saturation, exponents, purity, the integer network the numba engine runs), the
 resource estimate and the ``hw estimate`` command."""
-import argparse
 import dataclasses
 import json
 
@@ -199,8 +198,9 @@ def test_estimate_table_vi_network():
 
 # ---------------------------------------------------------------------- command
 def _parser():
-    from neurosim.hw.cli import register
-    parser = argparse.ArgumentParser(prog="neurosim")
+    from neurosim.cli.common import Parser
+    from neurosim.cli.hw import register
+    parser = Parser(prog="neurosim")
     register(parser.add_subparsers(dest="command"))
     return parser
 

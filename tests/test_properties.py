@@ -147,7 +147,7 @@ def number_rule(lo, hi):
     return ok
 
 
-FLAGS = {"--n": integer_rule(1, math.inf), "--batch": integer_rule(1, math.inf), "--seed": integer_rule(0, MAX_SEED),
+FLAGS = {"--n": integer_rule(1, math.inf), "--batch-size": integer_rule(1, math.inf), "--seed": integer_rule(0, MAX_SEED),
          "--max-steps": integer_rule(0, 2 ** 40), "--rho": number_rule(0, 1), "--p": number_rule(0, 1),
          "--lam-x": number_rule(0, math.inf), "--j-d": number_rule(0, math.inf)}
 VALUES = st.one_of(st.integers(-2 ** 70, 2 ** 70).map(str), st.floats().map(str), st.floats().map(repr),

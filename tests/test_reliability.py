@@ -18,7 +18,7 @@ import neurosim as ns
 import neurosim.io as nio
 from neurosim import topologies
 from neurosim.cli import main
-from neurosim.experiments_cli import load_sweep
+from neurosim.experiments import load_sweep
 from neurosim.io import NeurosimFileError
 
 from conftest import cannot_run
@@ -49,7 +49,7 @@ def tiny_net(seed=0):
 def test_out_refuses_an_existing_file_unless_force(tmp_path, capsys):
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes")
-    rc, _, err = cli(["simulate", "--n", "20", "--batch", "2", "--out", notes], capsys)
+    rc, _, err = cli(["simulate", "--n", "20", "--batch-size", "2", "--out", notes], capsys)
     assert rc == 2 and "exists: pass --force" in err and notes.read_text() == "my notes"
     ckpt = tmp_path / "run.h5"
     ckpt.write_bytes(b"thirteen minutes of training")
@@ -62,7 +62,7 @@ def test_out_refuses_an_existing_file_unless_force(tmp_path, capsys):
     (tmp_path / "fig5.md").write_text("my summary")
     rc, _, err = cli(["experiment", "fig5", "--quick", "--out", tmp_path], capsys)
     assert rc == 2 and "fig5.md" in err and (tmp_path / "fig5.md").read_text() == "my summary"
-    assert cli(["simulate", "--n", "20", "--batch", "2", "--out", notes, "--force"], capsys)[0] == 0
+    assert cli(["simulate", "--n", "20", "--batch-size", "2", "--out", notes, "--force"], capsys)[0] == 0
     assert isinstance(ns.load(notes)["result"], ns.RelaxResult)
 
 
@@ -94,9 +94,9 @@ def test_export_lava_reads_a_checkpoint(runs, capsys):
 
 
 def test_info_reads_every_other_file_neurosim_writes(tmp_path, capsys):
-    assert cli(["continuous", "simulate", "--n", "20", "--batch", "2", "--t-max", "2"], capsys)[0] == 0
+    assert cli(["continuous", "simulate", "--n", "20", "--batch-size", "2", "--t-max", "2"], capsys)[0] == 0
     sim = tmp_path / "ct.h5"
-    rc, _, _ = cli(["simulate", "--time", "continuous", "--n", "20", "--batch", "2", "--t-max", "2", "--out", sim],
+    rc, _, _ = cli(["continuous", "simulate", "--n", "20", "--batch-size", "2", "--t-max", "2", "--out", sim],
                    capsys)
     assert rc == 0 and cli(["info", sim], capsys)[0] == 0 and ns.load(sim)["states"].shape == (2, 20)
 
@@ -193,13 +193,13 @@ def test_unwritable_out_is_refused_before_any_work(tmp_path, capsys):
 # ------------------------------------------- 6. invalid values are refused by name
 @pytest.mark.parametrize("argv,flag", [
     (["simulate", "--lam-x", "nan"], "--lam-x"), (["simulate", "--n", "-5"], "--n"),
-    (["simulate", "--batch", "0"], "--batch"), (["simulate", "--seed", str(2 ** 70)], "--seed"),
+    (["simulate", "--batch-size", "0"], "--batch-size"), (["simulate", "--seed", str(2 ** 70)], "--seed"),
     (["simulate", "--max-steps", str(2 ** 41)], "--max-steps"), (["simulate", "--p", "1.5"], "--p"),
     (["train", "--gamma", "-1"], "--gamma"), (["train", "--mlp-lr", "-1"], "--mlp-lr"),
     (["train", "--train-size", "-5"], "--train-size"), (["train", "--kappa-in", "inf"], "--kappa-in"),
     (["train", "--rho-in", "2"], "--rho-in"), (["simulate", "--out", ""], "--out"),
     (["train", "--baseline", "mlp", "--out", "x.h5"], "--out"),
-    (["theory", "entropy", "--jd", "-1"], "--jd"), (["export", "lava", "x.h5", "--batch", "0"], "--batch"),
+    (["theory", "entropy", "--j-d", "-1"], "--j-d"), (["export", "lava", "x.h5", "--batch-size", "0"], "--batch-size"),
 ])
 def test_cli_refuses_invalid_values_naming_the_flag(argv, flag, capsys):
     rc, _, err = cli(argv, capsys)
@@ -213,9 +213,9 @@ def test_cli_refuses_invalid_values_naming_the_flag(argv, flag, capsys):
     (lambda: ns.relax(tiny_net(), x=np.ones((1, 6)), lam_x=-3.0), "lam_x must be a finite number >= 0"),
     (lambda: ns.relax(tiny_net(), x=np.ones((1, 6)), seed=2 ** 70), "seed must be an integer in"),
     (lambda: ns.relax(tiny_net(), x=np.ones((1, 6)), max_steps=2 ** 41), "max_steps must be an integer in"),
-    (lambda: ns.Network.from_toml("[network]\nlam_x = nan\n[[population]]\nname = 'a'\nsize = 4\n"), "lam_x"),
-    (lambda: ns.Network.from_toml("[network]\nseed = 0.5\n[[population]]\nname = 'a'\nsize = 4\n"), "seed"),
-    (lambda: ns.Network.from_toml("[[population]]\nname = 'a'\nsize = 4\n[[projection]]\npost = 'a'\n"
+    (lambda: ns.network_from_toml("[network]\nlam_x = nan\n[[population]]\nname = 'a'\nsize = 4\n"), "lam_x"),
+    (lambda: ns.network_from_toml("[network]\nseed = 0.5\n[[population]]\nname = 'a'\nsize = 4\n"), "seed"),
+    (lambda: ns.network_from_toml("[[population]]\nname = 'a'\nsize = 4\n[[projection]]\npost = 'a'\n"
                                   "pre = 'a'\nrho = 0.5\nlearnable = 'no'\n"), "learnable must be true or false"),
 ])
 def test_api_and_toml_refuse_invalid_values(call, match):
@@ -265,7 +265,7 @@ def test_ctrl_c_stops_a_long_relaxation_within_a_second():
     """A network that never converges, relaxed for up to 2**40 steps by
     ``neurosim simulate``: SIGINT ends it with exit 130 and one line."""
     code = ("import sys; from neurosim.cli import main; print('ready', flush=True); sys.exit(main(["
-            "'simulate', '--n', '300', '--rho', '1', '--j-d', '0', '--batch', '4', '--max-steps', '1099511627776']))")
+            "'simulate', '--n', '300', '--rho', '1', '--j-d', '0', '--batch-size', '4', '--max-steps', '1099511627776']))")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready"

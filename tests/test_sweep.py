@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neurosim.cli import main
-from neurosim.experiments_cli import load_sweep
+from neurosim.experiments import load_sweep
 
 CONFIG = """
 [sweep]
@@ -32,7 +32,7 @@ def sweep():
 
 
 def read(path):
-    from neurosim.experiments_cli import load_experiments
+    from neurosim.experiments import load_experiments
     import importlib
     load_experiments()
     return importlib.import_module("neurosim_experiments._common").read_h5(path)

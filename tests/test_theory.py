@@ -1,7 +1,6 @@
 """Tests of neurosim.theory: closed forms against brute force, properties stated
 in the paper (arXiv 004), the local-entropy numbers (End Matter) and the binary
 perceptron capacity (paper 000)."""
-import argparse
 import io
 import json
 import math
@@ -13,7 +12,8 @@ from scipy import integrate
 
 from neurosim import theory as th
 from neurosim.theory import local_entropy as le_mod
-from neurosim.theory.cli import register
+from neurosim.cli.common import Parser
+from neurosim.cli.theory import register
 
 
 # ----------------------------------------------------------------------------- H
@@ -345,7 +345,7 @@ def test_perceptron_saddle_point_equations():
 # ----------------------------------------------------------------------------- CLI
 
 def _cli():
-    parser = argparse.ArgumentParser(prog="neurosim")
+    parser = Parser(prog="neurosim")
     register(parser.add_subparsers(dest="command"))
     return parser
 
@@ -359,22 +359,22 @@ def _run(argv):
 
 
 def test_cli_entropy_json_and_table():
-    rc, out = _run(["theory", "entropy", "--jd", "0.5", "--lam", "1", "--layers", "3", "--json"])
+    rc, out = _run(["theory", "entropy", "--j-d", "0.5", "--lam", "1", "--layers", "3", "--json"])
     assert rc == 0
     obj = json.loads(out.strip().splitlines()[-1])
     assert obj["annealed_entropy"] == pytest.approx(th.annealed_entropy(0.5, 1, 1, 3), rel=1e-12)
     assert obj["rs_stable"] is True
-    rc, out = _run(["theory", "entropy", "--jd", "0.5", "--lam-l", "0.3", "--lam-r", "0.8", "--layers", "2"])
+    rc, out = _run(["theory", "entropy", "--j-d", "0.5", "--lam-l", "0.3", "--lam-r", "0.8", "--layers", "2"])
     assert rc == 0 and f"{th.annealed_entropy(0.5, 0.3, 0.8, 2):.10f}" in out
 
 
 def test_cli_local_entropy_and_capacity():
-    rc, out = _run(["theory", "local-entropy", "--jd", "0.1", "--d", "0.01", "0.1", "0.5", "--json"])
+    rc, out = _run(["theory", "local-entropy", "--j-d", "0.1", "--d", "0.01", "0.1", "0.5", "--json"])
     obj = json.loads(out.strip().splitlines()[-1])
     assert rc == 0 and obj["monotonic_on_grid"] is True and len(obj["rows"]) == 3
     assert obj["rows"][2]["y"] is None                       # y* = inf at d = 0.5
     assert abs(obj["rows"][0]["s_external"]) < 1e-9
-    rc, out = _run(["theory", "local-entropy", "--jd", "0.1", "--d", "0.1", "--y", "1"])
+    rc, out = _run(["theory", "local-entropy", "--j-d", "0.1", "--d", "0.1", "--y", "1"])
     assert rc == 0 and "S_I" in out
     rc, out = _run(["theory", "local-entropy", "--critical", "--json"])
     assert rc == 0 and json.loads(out.strip().splitlines()[-1])["critical_j_d"] == pytest.approx(0.0731, abs=1e-3)
@@ -383,14 +383,14 @@ def test_cli_local_entropy_and_capacity():
 
 
 @pytest.mark.parametrize("argv,flag", [
-    (["theory", "entropy", "--jd", "-1"], "--jd"),
-    (["theory", "entropy", "--jd", "1", "--layers", "0"], "--layers"),
-    (["theory", "entropy", "--jd", "1", "--lam-r", "-0.5"], "--lam-r"),
-    (["theory", "local-entropy", "--jd", "0.1", "--d", "0.7"], "--d"),
-    (["theory", "local-entropy", "--jd", "0.1", "--d", "0"], "--d"),
-    (["theory", "local-entropy", "--jd", "-0.1"], "--jd"),
-    (["theory", "local-entropy", "--jd", "0.1", "--layers", "3"], "--layers"),
-    (["theory", "local-entropy"], "--jd"),
+    (["theory", "entropy", "--j-d", "-1"], "--j-d"),
+    (["theory", "entropy", "--j-d", "1", "--layers", "0"], "--layers"),
+    (["theory", "entropy", "--j-d", "1", "--lam-r", "-0.5"], "--lam-r"),
+    (["theory", "local-entropy", "--j-d", "0.1", "--d", "0.7"], "--d"),
+    (["theory", "local-entropy", "--j-d", "0.1", "--d", "0"], "--d"),
+    (["theory", "local-entropy", "--j-d", "-0.1"], "--j-d"),
+    (["theory", "local-entropy", "--j-d", "0.1", "--layers", "3"], "--layers"),
+    (["theory", "local-entropy"], "--j-d"),
 ])
 def test_cli_bad_arguments_raise_value_error(argv, flag):
     args = _cli().parse_args(argv)

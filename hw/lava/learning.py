@@ -393,7 +393,7 @@ class HostAssistedLearner(_Session):
         """Relax each sample of the batch (``s0`` [B, N]; the field from ``x`` / ``y``
         through the current W_in, or ``field`` [B, N]), update J (and W_in) on the
         host, write J back. Returns (states [B, N], gate [B, N])."""
-        from neurosim import local_fields
+        from neurosim.engine import local_fields
         from neurosim.learning.rules import coupling_update, input_update, margin_gate
         s0 = np.atleast_2d(np.asarray(s0, dtype=np.float64))
         b = self.cn.field(x=x, y=y) if field is None else np.atleast_2d(np.asarray(field, dtype=np.float64))

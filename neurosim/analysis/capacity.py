@@ -110,12 +110,12 @@ def hetero_network(layers, n, rho=1.0, j_d=0.5, lam=1.0, seed=0, lam_x=1.0, lam_
     (density ``rho_in``, topology default when None), supervision lam_y y
     straight onto the last layer (W_back = identity there, zero elsewhere), so
     that Trainer.train_batch's ``y_back`` is the +-1 target y."""
-    import neurosim as ns
-    from neurosim import topologies
+    from .. import topologies
+    from ..compiled import compile
     kw = dict(input_dim=n, n_classes=n, lam_x=lam_x, lam_y=lam_y)
     if rho_in is not None:
         kw["rho_in"] = rho_in
-    cn = ns.compile(topologies.chain(layers, n, rho=rho, j_d=j_d, lam=lam, seed=seed, **kw))
+    cn = compile(topologies.chain(layers, n, rho=rho, j_d=j_d, lam=lam, seed=seed, **kw))
     w_back = np.zeros((cn.n, n))
     w_back[cn.population_slice(cn.pop_names[-1]), :] = np.eye(n)
     return cn.with_couplings(w_back=w_back)

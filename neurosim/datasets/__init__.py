@@ -13,6 +13,7 @@ downloaded only by :func:`download` or ``load(..., download=True)``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 from .core import (Dataset, DatasetDownloadError, DatasetError, DatasetFormatError, DatasetIntegrityError,
@@ -26,7 +27,7 @@ from .synthetic import Association, hetero_association, prototypes
 from .tinyimagenet import load_tiny_imagenet_features, save_tiny_imagenet_features
 
 __all__ = [
-    "load", "download", "NAMES", "Dataset", "Association",
+    "load", "load_split", "download", "NAMES", "Dataset", "Association",
     "load_mnist", "load_fashion_mnist", "load_entangled_mnist", "load_tiny_imagenet_features",
     "prototypes", "hetero_association", "pm1_targets", "mnist_arrays", "save_tiny_imagenet_features",
     "read_idx", "write_idx", "sha256_array", "cache_dir", "search_dirs",
@@ -60,6 +61,21 @@ def load(name: str, **kwargs):
     :class:`Association` (``x``, ``y`` ±1 pattern arrays).
     """
     return _LOADERS[normalise(name)](**kwargs)
+
+
+def load_split(name: str, data_dir=None, train_size=None, val_size=None, variant="text"):
+    """(data set with its first ``train_size`` training samples, (x_val, y_val)):
+    validation is the first ``val_size`` samples of the test split. ``variant``
+    is the Entangled-MNIST construction (ignored for other data sets)."""
+    key = normalise(name)
+    kw = {"data_dir": data_dir} if data_dir and key in ("mnist", "fashion-mnist") else {}
+    if key == "entangled-mnist":
+        kw["variant"] = variant
+    d = load(key, **kw)
+    if train_size:
+        d = dataclasses.replace(d, x_train=d.x_train[:train_size], y_train=d.y_train[:train_size])
+    nv = val_size or len(d.x_test)
+    return d, (d.x_test[:nv], d.y_test[:nv])
 
 
 def download(name: str, data_dir=None, **kwargs):

@@ -9,8 +9,7 @@ asymmetric recurrent neural networks") and of the local-entropy paper 000:
   (Eqs. 29-31);
 * :mod:`.local_entropy` - local-entropy free energy, internal and external
   entropies, ``y*(d)``, critical ``J_D`` and ``lambda`` (Eqs. 7-9, 73-81);
-* :mod:`.perceptron` - RS entropy and capacity of the binary perceptron (000);
-* :mod:`.cli` - the ``neurosim theory`` command (``register(subparsers)``).
+* :mod:`.perceptron` - RS entropy and capacity of the binary perceptron (000).
 """
 from .annealed import (annealed_entropy, annealed_entropy_brute_force, annealed_entropy_l1,
                        annealed_entropy_l2, transfer_matrix)

@@ -30,17 +30,17 @@ import itertools
 import numpy as np
 from scipy.special import logsumexp
 
-from . import _validate as V
+from ..validate import check_int, check_real
 from .special import log_H
 
 MAX_BRUTE_FORCE_LAYERS = 20
 
 
 def _check(j_d, lam_l, lam_r, layers):
-    j_d = V.non_negative("j_d", j_d)
-    lam_l = V.non_negative("lam_l", lam_l)
-    lam_r = lam_l if lam_r is None else V.non_negative("lam_r", lam_r)
-    layers = V.integer("layers", layers, minimum=1)
+    j_d = check_real("j_d", j_d, lo=0)
+    lam_l = check_real("lam_l", lam_l, lo=0)
+    lam_r = lam_l if lam_r is None else check_real("lam_r", lam_r, lo=0)
+    layers = check_int("layers", layers, lo=1)
     return j_d, lam_l, lam_r, layers
 
 
@@ -110,7 +110,7 @@ def annealed_entropy_brute_force(j_d, lam_l=0.0, lam_r=None, layers=1):
 
 def annealed_entropy_l1(j_d):
     """Core module, Eq. 26: ``S_a = log 2 + log H(-J_D) = log(2 H(-J_D))``."""
-    j_d = V.non_negative("j_d", j_d)
+    j_d = check_real("j_d", j_d, lo=0)
     return float(np.log(2.0) + log_H(-j_d))
 
 

@@ -10,14 +10,14 @@ import numpy as np
 from scipy import integrate
 from scipy.special import log_ndtr
 
-from . import _validate as V
+from ..validate import check_real
 from .special import log_H
 
 
 def convergence_threshold(n):
     """``J_D = sqrt(2 ln N)`` (Eq. 31): self-coupling above which, by Eqs. 29-30,
     no local field of ``N`` neurons is likely to overturn a neuron."""
-    n = V.real("n", n, minimum=1.0)
+    n = check_real("n", n, lo=1)
     return float(np.sqrt(2.0 * np.log(n)))
 
 
@@ -25,16 +25,16 @@ def union_bound(j_d, n):
     """Right-hand side of Eq. 29, ``2 N exp(-J_D^2/2)``, an upper bound on
     ``P(max_i |h_i| > J_D)`` (not capped at 1).  Valid because
     ``P(|h| > J) = 2 H(J) <= exp(-J^2/2)`` for ``J >= 0``."""
-    j_d = V.non_negative("j_d", j_d)
-    n = V.real("n", n, minimum=1.0)
+    j_d = check_real("j_d", j_d, lo=0)
+    n = check_real("n", n, lo=1)
     return float(2.0 * n * np.exp(-0.5 * j_d * j_d))
 
 
 def exceedance_probability(j_d, n):
     """Exact ``P(max_i |h_i| > J_D) = 1 - (1 - 2 H(J_D))^N`` for ``N`` i.i.d.
     N(0, 1) fields (left-hand side of Eq. 29)."""
-    j_d = V.non_negative("j_d", j_d)
-    n = V.real("n", n, minimum=1.0)
+    j_d = check_real("j_d", j_d, lo=0)
+    n = check_real("n", n, lo=1)
     log_two_h = np.log(2.0) + log_H(j_d)
     return float(-np.expm1(n * np.log1p(-np.exp(log_two_h)))) if j_d > 0 else 1.0
 
@@ -49,7 +49,7 @@ def expected_max_gaussian(n, absolute=False):
     Upper bounds: ``E max h <= sqrt(2 ln N)`` (Jensen on ``E exp(t max h)``)
     and ``E max |h| <= sqrt(2 ln 2N)``.
     """
-    n = V.real("n", n, minimum=1.0)
+    n = check_real("n", n, lo=1)
     if absolute:
         def log_cdf(x):
             return np.log1p(-2.0 * np.exp(log_H(x))) if x > 0 else -np.inf
@@ -75,5 +75,5 @@ def expected_max_bound(n, absolute=False):
     """The bound that sits beside :func:`expected_max_gaussian`:
     ``sqrt(2 ln N)`` (Eq. 31) for the signed maximum, ``sqrt(2 ln 2N)`` for
     the maximum of ``|h_i|`` (the quantity of Eq. 29)."""
-    n = V.real("n", n, minimum=1.0)
+    n = check_real("n", n, lo=1)
     return float(np.sqrt(2.0 * np.log(2.0 * n if absolute else n)))

@@ -57,7 +57,7 @@ from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 from scipy.special import logsumexp
 
-from . import _validate as V
+from ..validate import check_int, check_real
 from ._grids import half_line_t_grid, step_adapted_z_grid
 from .annealed import annealed_entropy
 from .special import log_H
@@ -87,11 +87,11 @@ class LocalEntropy:
 
 
 def _check(d, y, j_d, lam, layers):
-    d = V.distance("d", d)
-    y = None if y is None else V.real("y", y, minimum=0.0, min_open=True)
-    j_d = V.non_negative("j_d", j_d)
-    lam = V.non_negative("lam", lam)
-    layers = V.integer("layers", layers, minimum=1, maximum=2)
+    d = check_real("d", d, above=0, hi=0.5)
+    y = None if y is None else check_real("y", y, above=0)
+    j_d = check_real("j_d", j_d, lo=0)
+    lam = check_real("lam", lam, lo=0)
+    layers = check_int("layers", layers, lo=1, hi=2)
     if layers == 1 and lam != 0.0:
         raise ValueError(f"lam must be 0 for layers=1 (a single core module has no chain coupling), got {lam!r}")
     return d, y, j_d, lam, layers
@@ -422,7 +422,7 @@ def internal_entropy_curve(j_d, lam=0.0, layers=1, d=DEFAULT_DISTANCES):
     ``free_energy``.  Solved in increasing ``d`` with warm starts (extrapolated
     in ``log d``).  ``y_star`` is ``inf`` at ``d = 0.5``; entries are NaN where
     ``S_E(d, y) > 0`` for all ``y <= 1e7`` (large ``J_D`` at small ``d``)."""
-    ds = [V.distance("d", x) for x in np.atleast_1d(np.asarray(d, dtype=float))]
+    ds = [check_real("d", x, above=0, hi=0.5) for x in np.atleast_1d(np.asarray(d, dtype=float))]
     _, _, j_d, lam, layers = _check(0.25, None, j_d, lam, layers)
     order = np.argsort(ds)
     rows = [None] * len(ds)
@@ -465,11 +465,11 @@ def internal_entropy_min_slope(j_d, lam=0.0, layers=1, d_min=1e-3, d_max=0.3, n=
     monotonic.  A log-spaced scan of ``n`` distances locates the minimum of
     the finite-difference slope; ``refine`` then re-evaluates it on 9 points
     spaced 0.04 in ``log d`` around it and takes the vertex of a parabola."""
-    d_min = V.distance("d_min", d_min)
-    d_max = V.distance("d_max", d_max)
+    d_min = check_real("d_min", d_min, above=0, hi=0.5)
+    d_max = check_real("d_max", d_max, above=0, hi=0.5)
     if not d_min < d_max:
         raise ValueError(f"d_min must be < d_max, got d_min={d_min!r}, d_max={d_max!r}")
-    n = V.integer("n", n, minimum=4)
+    n = check_int("n", n, lo=4)
     x = np.linspace(math.log(d_min), math.log(d_max), n)
     s = internal_entropy_curve(j_d, lam, layers, np.exp(x))["s_internal"]
     if not np.all(np.isfinite(s)):
@@ -522,6 +522,6 @@ def critical_lambda(j_d=0.0, bracket=(0.4, 0.5), xtol=1e-3, d_min=2e-3, d_max=0.
     says ``lam_c <~ 0.45`` at ``J_D = 0``; this computation gives 0.4524
     (steepest descent at ``d ~ 0.006``), in a few minutes (each two-layer
     evaluation is ~0.05-0.3 s)."""
-    j_d = V.non_negative("j_d", j_d)
+    j_d = check_real("j_d", j_d, lo=0)
     return _critical(lambda l: internal_entropy_min_slope(j_d, l, 2, d_min, d_max, n)[0],
                      *bracket, xtol, "critical_lambda")

@@ -26,7 +26,7 @@ paper 000).
 import numpy as np
 from scipy.optimize import brentq
 
-from . import _validate as V
+from ..validate import check_real
 from .special import LOG_SQRT_2PI, log_H, mills_ratio
 
 # Trapezoid rule for E f(z), z ~ N(0, 1): tanh^2 and log cosh have poles at
@@ -55,8 +55,8 @@ def _q_of_qhat(qhat):
 def perceptron_saddle_point(alpha, kappa=0.0):
     """RS order parameters ``(q, qhat)`` on the branch that starts at
     ``q = 0`` for ``alpha -> 0`` (smallest root of ``q = F(qhat(q))``)."""
-    alpha = V.real("alpha", alpha, minimum=0.0)
-    kappa = V.real("kappa", kappa)
+    alpha = check_real("alpha", alpha, lo=0)
+    kappa = check_real("kappa", kappa)
     if alpha == 0.0:
         return 0.0, 0.0
 
@@ -79,8 +79,8 @@ def perceptron_saddle_point(alpha, kappa=0.0):
 def perceptron_entropy(alpha, kappa=0.0):
     """RS entropy per weight ``phi(alpha, kappa)`` (nats) at the saddle point of
     :func:`perceptron_saddle_point`; ``log 2`` at ``alpha = 0``."""
-    alpha = V.real("alpha", alpha, minimum=0.0)
-    kappa = V.real("kappa", kappa)
+    alpha = check_real("alpha", alpha, lo=0)
+    kappa = check_real("kappa", kappa)
     q, qhat = perceptron_saddle_point(alpha, kappa)
     entropic = -0.5 * qhat * (1.0 - q) + float(_WEIGHTS @ _log2cosh(np.sqrt(qhat) * _NODES))
     if alpha == 0.0:
@@ -92,7 +92,7 @@ def perceptron_entropy(alpha, kappa=0.0):
 def perceptron_capacity(kappa=0.0):
     """Capacity ``alpha_c(kappa)``: the ``alpha`` where the RS entropy of
     :func:`perceptron_entropy` vanishes (``alpha_c(0) ~ 0.833``)."""
-    kappa = V.real("kappa", kappa)
+    kappa = check_real("kappa", kappa)
     lo, hi = 1e-3, 0.5
     while perceptron_entropy(hi, kappa) > 0:
         lo, hi = hi, 2.0 * hi

@@ -46,7 +46,7 @@ import itertools
 
 import numpy as np
 
-from . import _validate as V
+from ..validate import check_int, check_real
 from .annealed import annealed_entropy
 from .special import gauss_hermite, log_H, gaussian_pdf
 
@@ -59,7 +59,7 @@ def rs_stability_l1(j_d):
     Unlike the other functions it accepts negative ``j_d`` (the paper quotes
     the stability limit ``J_D >= -0.178``).
     """
-    j = V.real("j_d", j_d)
+    j = check_real("j_d", j_d)
     h = np.exp(log_H(-j))
     return float(0.25 + np.exp(-2 * j * j) / (16 * np.pi ** 2 * h ** 4)
                  - (2 + j * j) * np.exp(-j * j) / (8 * np.pi * h ** 2))
@@ -68,8 +68,8 @@ def rs_stability_l1(j_d):
 def rs_stability_l2(j_d, lam):
     """``A(J_D, lam) / B(J_D, lam)``, the coefficient of ``q^2`` in Eq. 55 for two
     layers with ``lam_L = lam_R = lam``, transcribed from Eqs. 56-57."""
-    J = V.non_negative("j_d", j_d)
-    l = V.non_negative("lam", lam)
+    J = check_real("j_d", j_d, lo=0)
+    l = check_real("lam", lam, lo=0)
     pi = np.pi
     a = np.exp(log_H(-J - l))       # H(-J_D - lam)
     c = np.exp(log_H(l - J))        # H(lam - J_D)
@@ -117,10 +117,10 @@ def rs_quadratic_form(j_d, lam_l=0.0, lam_r=None, layers=1):
     same ``q``, ``qhat`` in every layer), from the derivation in the module
     docstring.  For ``L = 1`` these are ``-J^2 g^2/4``, ``1/2 - g^2/2`` and
     ``-1/4`` of Eq. 49.  Enumerates the ``2^L`` columns (``layers <= 16``)."""
-    j_d = V.non_negative("j_d", j_d)
-    lam_l = V.non_negative("lam_l", lam_l)
-    lam_r = lam_l if lam_r is None else V.non_negative("lam_r", lam_r)
-    L = V.integer("layers", layers, minimum=1, maximum=16)
+    j_d = check_real("j_d", j_d, lo=0)
+    lam_l = check_real("lam_l", lam_l, lo=0)
+    lam_r = lam_l if lam_r is None else check_real("lam_r", lam_r, lo=0)
+    L = check_int("layers", layers, lo=1, hi=16)
     s, v = _columns(j_d, lam_l, lam_r, L)
     log_w = log_H(-v).sum(axis=1)
     w = np.exp(log_w - log_w.max())
@@ -150,12 +150,12 @@ def rs_free_entropy(q, qhat, j_d, lam_l=0.0, lam_r=None, layers=1, n_nodes=32):
     ``L = 2``; general ``L <= 3`` via Eq. 44) by tensor Gauss-Hermite quadrature
     over the ``2L`` Gaussian variables.  A brute-force reference for the
     expansion above; meant for small ``q``, ``qhat``."""
-    q = V.real("q", q, minimum=0.0, maximum=1.0, max_open=True)
-    qhat = V.non_negative("qhat", qhat)
-    j_d = V.non_negative("j_d", j_d)
-    lam_l = V.non_negative("lam_l", lam_l)
-    lam_r = lam_l if lam_r is None else V.non_negative("lam_r", lam_r)
-    L = V.integer("layers", layers, minimum=1, maximum=3)
+    q = check_real("q", q, lo=0, below=1)
+    qhat = check_real("qhat", qhat, lo=0)
+    j_d = check_real("j_d", j_d, lo=0)
+    lam_l = check_real("lam_l", lam_l, lo=0)
+    lam_r = lam_l if lam_r is None else check_real("lam_r", lam_r, lo=0)
+    L = check_int("layers", layers, lo=1, hi=3)
     x, w = gauss_hermite(n_nodes)
     cols, v = _columns(j_d, lam_l, lam_r, L)
     # grids: axes (t_1..t_L, z_1..z_L)
@@ -182,7 +182,7 @@ def rs_quadratic_form_numeric(j_d, lam_l=0.0, lam_r=None, layers=1, delta=0.004,
     combined as ``(8 f(delta) - f(2 delta)) / (4 delta^2)`` to cancel the cubic
     terms (the remaining error is O(delta^2), ~2e-4 relative at the default
     step).  Brute-force check of :func:`rs_quadratic_form`."""
-    L = V.integer("layers", layers, minimum=1, maximum=3)
+    L = check_int("layers", layers, lo=1, hi=3)
     if n_nodes is None:
         n_nodes = {1: 40, 2: 20, 3: 10}[L]
     s_a = annealed_entropy(j_d, lam_l, lam_r, L)

@@ -1,71 +1,17 @@
 """``neurosim experiment`` and ``neurosim sweep``: the paper's figures and tables
-(``experiments/``) and Dask parameter sweeps (``experiments/sweep.py``).
-
-``experiments/`` is a directory of the repository, not an installed package.
-It is found at ``$NEUROSIM_EXPERIMENTS`` if set, else beside the ``neurosim``
-package (a source checkout or an editable install), else in the current
-directory, and imported by path as the package ``neurosim_experiments`` (a
-private name, so it never clashes with another ``experiments`` module).
-
-``register(subparsers)`` adds the two commands to ``neurosim`` (``neurosim.cli``).
-"""
+(``experiments/``, found by :mod:`neurosim.experiments`) and Dask parameter
+sweeps (``experiments/sweep.py``)."""
 import argparse
-import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
 
-from .cli_common import COUNT, STEPS, add_out
-from .files import check_output
+from ..experiments import load_experiments, load_sweep
+from ..files import check_output
+from .common import COUNT, STEPS, add_json, add_out, plain
 
-PACKAGE = "neurosim_experiments"
 DEFAULT_OUT = "experiments-out"
-
-
-def experiments_dir():
-    """The ``experiments/`` directory (see the module docstring)."""
-    candidates = []
-    if os.environ.get("NEUROSIM_EXPERIMENTS"):
-        candidates.append(Path(os.environ["NEUROSIM_EXPERIMENTS"]))
-    candidates += [Path(__file__).resolve().parent.parent / "experiments", Path.cwd() / "experiments"]
-    for path in candidates:
-        if (path / "__init__.py").is_file():
-            return path
-    raise FileNotFoundError("cannot find the experiments/ directory (looked in: "
-                            + ", ".join(str(p) for p in candidates)
-                            + "); set NEUROSIM_EXPERIMENTS to its path")
-
-
-def load_experiments():
-    """The experiments package, imported once by path."""
-    if PACKAGE in sys.modules:
-        return sys.modules[PACKAGE]
-    where = experiments_dir()
-    spec = importlib.util.spec_from_file_location(PACKAGE, where / "__init__.py",
-                                                  submodule_search_locations=[str(where)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[PACKAGE]
-        raise
-    return module
-
-
-def load_sweep():
-    load_experiments()
-    return importlib.import_module(f"{PACKAGE}.sweep")
-
-
-def run_pickled(blob, *args):
-    """Worker side of a sweep: ``cloudpickle.loads(blob)`` is ``(function,
-    first_argument)``; returns ``function(first_argument, *args)``. Lives here
-    because every worker with neurosim installed can import it."""
-    import cloudpickle
-    fn, first = cloudpickle.loads(blob)
-    return fn(first, *args)
 
 
 def _override(text):
@@ -101,24 +47,12 @@ def cmd_experiment(args):
         check_output(out / (args.name + suffix), args.force)
     res = pkg.run(args.name, quick=args.quick, out_dir=out, **dict(args.set or []))
     if args.json:
-        print(json.dumps(res, default=_plain))
+        print(json.dumps(res, default=plain))
     else:
         print(f"{args.name} ({'quick' if args.quick else 'full'}): {res['seconds']:.1f} s")
         for kind, path in res["files"].items():
             print(f"  {kind:3s} {path}")
     return 0
-
-
-def _plain(value):
-    try:
-        import numpy as np
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-        if isinstance(value, np.generic):
-            return value.item()
-    except ImportError:
-        pass
-    return str(value)
 
 
 def cmd_sweep(args):
@@ -143,6 +77,7 @@ def cmd_sweep(args):
 
 
 def register(sub):
+    """Add ``experiment`` and ``sweep``."""
     p = sub.add_parser("experiment", help="run one of the paper's figures or tables (experiments/)",
                        description="Write <out>/<name>.h5, .png and .md (the paper's numbers beside ours).")
     p.add_argument("name", nargs="?", help="experiment name (see --list)")
@@ -152,7 +87,7 @@ def register(sub):
     p.add_argument("--set", action="append", type=_override, metavar="KEY=VALUE",
                    help="override one parameter (JSON value, e.g. --set ns=[100,200]); repeatable")
     p.add_argument("--list", action="store_true", help="list implemented and planned experiments")
-    p.add_argument("--json", action="store_true")
+    add_json(p)
     p.set_defaults(func=cmd_experiment)
 
     p = sub.add_parser("sweep", help="run a TOML parameter grid on Dask distributed",
@@ -168,5 +103,5 @@ def register(sub):
     p.add_argument("--workers", type=COUNT, help="LocalCluster workers (default 1 in-process, 2 with --processes)")
     p.add_argument("--processes", action="store_true", help="LocalCluster with worker processes")
     p.add_argument("--threads", type=COUNT, default=2, help="threads of the in-process worker")
-    p.add_argument("--json", action="store_true")
+    add_json(p)
     p.set_defaults(func=cmd_sweep)

@@ -1,12 +1,11 @@
-"""``neurosim hw estimate`` and ``neurosim export lava`` (wired into the main CLI by
-:func:`register`). Each prints a table, or with ``--json`` one JSON object on the
-last line of stdout."""
-import json
+"""``neurosim hw estimate`` and ``neurosim export lava``: a saved network on
+neuromorphic hardware. Each prints a table, or with ``--json`` one JSON object
+on the last line of stdout."""
 import sys
 
 import numpy as np
 
-from neurosim.cli_common import COUNT, POSITIVE, SEED, STEPS, UNIT
+from .common import POSITIVE, SEED, STEPS, add_batch, add_json, add_mode, emit
 
 
 def load_network(path):
@@ -26,27 +25,12 @@ def load_network(path):
     return obj
 
 
-def _emit(summary, as_json, text):
-    if as_json:
-        print(json.dumps(summary, default=_plain))
-    else:
-        print(text)
-
-
-def _plain(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
-
-
 def cmd_estimate(args):
-    from .estimate import estimate
+    from ..hw.estimate import estimate
     cn = load_network(args.file)
     est = estimate(cn, profile=args.profile, wire=args.wire, input_on_chip=not args.input_in_bias,
                    readout_on_chip=args.readout)
-    _emit({"file": args.file, **est.as_dict()}, args.json, f"{args.file}: N = {cn.n}\n{est.table()}")
+    emit({"file": args.file, **est.as_dict()}, args.json, [f"{args.file}: N = {cn.n}", est.table()])
     return 0
 
 
@@ -60,15 +44,15 @@ def _dyadic(cn):
 
 def cmd_export_lava(args):
     import neurosim as ns
-    from .lava import LavaRunError, LavaUnsupportedError, export
-    from .quantize import quantize
+    from ..hw.lava import LavaRunError, LavaUnsupportedError, export
+    from ..hw.quantize import quantize
     cn = load_network(args.file)
     if args.dyadic:
         cn = _dyadic(cn)
     rng = np.random.default_rng(args.seed)
-    field = np.zeros((args.batch, cn.n))
+    field = np.zeros((args.batch_size, cn.n))
     if cn.input_dim:
-        x = rng.choice([-1.0, 1.0], size=(args.batch, cn.input_dim))
+        x = rng.choice([-1.0, 1.0], size=(args.batch_size, cn.input_dim))
         field = cn.field(x=x)
         if args.dyadic:
             field = np.round(field * 1024.0) / 1024.0
@@ -82,7 +66,7 @@ def cmd_export_lava(args):
             ref = ns.relax(qn.network if args.fixed_point else cn, field=ref_field, mode=args.mode, p=args.p,
                            max_steps=args.steps, seed=args.seed, record=True)
         rows = []
-        for k in range(args.batch):
+        for k in range(args.batch_size):
             run = export(target, field=field, mode=args.mode, p=args.p, seed=args.seed, sample=k,
                          fixed_point=args.fixed_point).run(args.steps, timeout=args.timeout)
             row = {"sample": k, "steps": run.steps, "converged": run.converged, "seconds": run.seconds,
@@ -99,13 +83,13 @@ def cmd_export_lava(args):
         return 2
     run_s = sum(r["run_seconds"] for r in rows)
     summary = {"file": args.file, "n": int(cn.n), "mode": args.mode, "p": args.p, "seed": args.seed,
-               "batch": args.batch, "steps": args.steps, "fixed_point": bool(args.fixed_point),
+               "batch": args.batch_size, "steps": args.steps, "fixed_point": bool(args.fixed_point),
                "dyadic": bool(args.dyadic), "checked": bool(args.check), "samples": rows,
                "lava_steps_per_s": (args.steps + 1) * len(rows) / run_s if run_s > 0 else None}
     if args.check:
         summary["all_equal"] = all(r["equal"] for r in rows)
     lines = [f"{args.file}: N = {cn.n}, Lava {'fixed' if args.fixed_point else 'floating'} point, mode {args.mode}"
-             f"{f' (p = {args.p})' if args.mode == 'prob' else ''}, {args.steps} steps, batch {args.batch}",
+             f"{f' (p = {args.p})' if args.mode == 'prob' else ''}, {args.steps} steps, batch {args.batch_size}",
              f"{'sample':>6s} {'steps':>5s} {'conv':>5s} {'seconds':>8s}"
              + ("  numba steps  equal" if args.check else "")]
     for r in rows:
@@ -118,7 +102,7 @@ def cmd_export_lava(args):
                      "MISMATCH between Lava and the numba engine" +
                      ("" if args.fixed_point or args.dyadic else
                       " (floating point sums in another order: try --dyadic or --fixed-point)"))
-    _emit(summary, args.json, "\n".join(lines))
+    emit(summary, args.json, lines)
     return 0 if not args.check or summary["all_equal"] else 1
 
 
@@ -134,7 +118,7 @@ def register(subparsers):
     q.add_argument("--input-in-bias", action="store_true",
                    help="fold W_in x into the bias on the host (no input neurons / synapses on chip)")
     q.add_argument("--readout", action="store_true", help="also place the readout (W_out) on chip")
-    q.add_argument("--json", action="store_true")
+    add_json(q)
     q.set_defaults(func=cmd_estimate)
     p.set_defaults(func=lambda args, parser=p: (parser.print_help(), 2)[1])
 
@@ -145,14 +129,13 @@ def register(subparsers):
     q.add_argument("file", help="neurosim HDF5 file with a network")
     q.add_argument("--steps", type=STEPS, default=50, help="relaxation steps T")
     q.add_argument("--check", action="store_true", help="compare every step with neurosim.relax")
-    q.add_argument("--mode", choices=("sync", "prob"), default="sync")
-    q.add_argument("--p", type=UNIT, default=0.5, help="update probability of mode prob")
+    add_mode(q, ("sync", "prob"))
     q.add_argument("--seed", type=SEED, default=0, help="seed of the random inputs and of the gate draws")
-    q.add_argument("--batch", type=COUNT, default=1, help="samples (one Lava run each)")
+    add_batch(q, 1, "samples (one Lava run each)")
     q.add_argument("--fixed-point", action="store_true", help="quantise (Loihi 2 profile) and run fixed point")
     q.add_argument("--dyadic", action="store_true",
                    help="round weights and fields to multiples of 2^-10 first (order-independent float sums)")
     q.add_argument("--timeout", type=POSITIVE, default=300.0, help="hard timeout of each Lava run (seconds)")
-    q.add_argument("--json", action="store_true")
+    add_json(q)
     q.set_defaults(func=cmd_export_lava)
     p.set_defaults(func=lambda args, parser=p: (parser.print_help(), 2)[1])

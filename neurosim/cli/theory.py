@@ -1,14 +1,13 @@
-"""``neurosim theory ...`` sub-commands.  :func:`register` adds the ``theory``
-command to the main CLI's argparse sub-parsers; every leaf sets
-``func(args) -> int``, prints a human table, or with ``--json`` one JSON
-object on the last stdout line.  Bad arguments raise ``ValueError`` naming the
-flag and the expected form."""
-import json
+"""``neurosim theory {entropy, local-entropy, capacity}``: the paper's analytic
+results. Each prints a table, or with ``--json`` one JSON object on the last
+stdout line. Bad arguments raise ``ValueError`` naming the flag and the
+expected form."""
 import math
 
 import numpy as np
 
-from . import _validate as V
+from ..validate import check_int, check_real
+from .common import add_json, emit
 
 DEFAULT_D = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 
@@ -17,13 +16,6 @@ def _finite(x):
     """JSON-safe float (``inf``/``nan`` become ``None``)."""
     x = float(x)
     return x if math.isfinite(x) else None
-
-
-def _print(obj, as_json, lines):
-    if as_json:
-        print(json.dumps(obj))
-    else:
-        print("\n".join(lines))
 
 
 def _table(header, rows):
@@ -35,13 +27,13 @@ def _table(header, rows):
 # ----------------------------------------------------------------------------- entropy
 
 def cmd_entropy(args):
-    from .annealed import annealed_entropy, annealed_entropy_l1, annealed_entropy_l2
-    from .stability import rs_stability_coefficient
-    j_d = V.non_negative("--jd", args.jd)
-    lam = V.non_negative("--lam", args.lam)
-    lam_l = lam if args.lam_l is None else V.non_negative("--lam-l", args.lam_l)
-    lam_r = lam if args.lam_r is None else V.non_negative("--lam-r", args.lam_r)
-    layers = V.integer("--layers", args.layers, minimum=1)
+    from ..theory.annealed import annealed_entropy, annealed_entropy_l1, annealed_entropy_l2
+    from ..theory.stability import rs_stability_coefficient
+    j_d = check_real("--j-d", args.j_d, lo=0)
+    lam = check_real("--lam", args.lam, lo=0)
+    lam_l = lam if args.lam_l is None else check_real("--lam-l", args.lam_l, lo=0)
+    lam_r = lam if args.lam_r is None else check_real("--lam-r", args.lam_r, lo=0)
+    layers = check_int("--layers", args.layers, lo=1)
     s_a = annealed_entropy(j_d, lam_l, lam_r, layers)
     out = {"command": "theory entropy", "j_d": j_d, "lam_l": lam_l, "lam_r": lam_r, "layers": layers,
            "annealed_entropy": s_a}
@@ -60,16 +52,16 @@ def cmd_entropy(args):
     if "rs_stability_coefficient" in out:
         lines.append(f"  RS q^2 coefficient (Eqs. 51/55)    = {out['rs_stability_coefficient']:.6g}"
                      f"  ({'stable' if out['rs_stable'] else 'unstable'})")
-    _print(out, args.json, lines)
+    emit(out, args.json, lines)
     return 0
 
 
 # ----------------------------------------------------------------------------- local entropy
 
 def cmd_local_entropy(args):
-    from . import local_entropy as le
-    layers = V.integer("--layers", args.layers, minimum=1, maximum=2)
-    lam = V.non_negative("--lam", args.lam)
+    from ..theory import local_entropy as le
+    layers = check_int("--layers", args.layers, lo=1, hi=2)
+    lam = check_real("--lam", args.lam, lo=0)
     if layers == 1 and lam != 0:
         raise ValueError(f"--lam must be 0 with --layers 1 (a single core module), got {args.lam!r}")
     out = {"command": "theory local-entropy", "layers": layers, "lam": lam}
@@ -83,20 +75,20 @@ def cmd_local_entropy(args):
         else:
             if layers != 2:
                 raise ValueError("--critical lam needs --layers 2")
-            j_d = V.non_negative("--jd", 0.0 if args.jd is None else args.jd)
+            j_d = check_real("--j-d", 0.0 if args.j_d is None else args.j_d, lo=0)
             lc = le.critical_lambda(j_d)
             out.update(j_d=j_d, critical_lam=lc)
             lines.append(f"critical chain coupling lam_c (L = 2, J_D = {j_d:g}) = {lc:.4f}"
                          "  [paper: <~0.45 at J_D = 0]")
-        _print(out, args.json, lines)
+        emit(out, args.json, lines)
         return 0
-    if args.jd is None:
-        raise ValueError("--jd is required (a non-negative number) unless --critical jd is given")
-    j_d = V.non_negative("--jd", args.jd)
-    ds = [V.distance("--d", x) for x in (args.d if args.d else DEFAULT_D)]
+    if args.j_d is None:
+        raise ValueError("--j-d is required (a non-negative number) unless --critical jd is given")
+    j_d = check_real("--j-d", args.j_d, lo=0)
+    ds = [check_real("--d", x, above=0, hi=0.5) for x in (args.d if args.d else DEFAULT_D)]
     out["j_d"] = j_d
     if args.y is not None:
-        y = V.real("--y", args.y, minimum=0.0, min_open=True)
+        y = check_real("--y", args.y, above=0)
         pts = [le.local_entropy_point(d, y, j_d, lam, layers).as_dict() for d in ds]
     else:
         curve = le.internal_entropy_curve(j_d, lam, layers, ds)
@@ -119,19 +111,19 @@ def cmd_local_entropy(args):
                                r["s_external"], r["free_energy"]] for r in rows])
     if args.y is None:
         lines.append(f"S_I(d, y*) monotonic on this grid: {'yes' if out['monotonic_on_grid'] else 'no'}")
-    _print(out, args.json, lines)
+    emit(out, args.json, lines)
     return 0
 
 
 # ----------------------------------------------------------------------------- capacity
 
 def cmd_capacity(args):
-    from .perceptron import perceptron_capacity, perceptron_saddle_point
-    kappa = V.real("--kappa", args.kappa)
+    from ..theory.perceptron import perceptron_capacity, perceptron_saddle_point
+    kappa = check_real("--kappa", args.kappa)
     a_c = perceptron_capacity(kappa)
     q, qhat = perceptron_saddle_point(a_c, kappa)
     out = {"command": "theory capacity", "kappa": kappa, "alpha_c": a_c, "q": q, "qhat": qhat}
-    _print(out, args.json, [
+    emit(out, args.json, [
         f"binary perceptron, margin kappa = {kappa:g} (replica symmetric)",
         f"  capacity alpha_c (RS entropy = 0) = {a_c:.6f}",
         f"  overlap q = {q:.6f}, conjugate qhat = {qhat:.6f} at alpha_c",
@@ -151,17 +143,19 @@ def register(subparsers):
 
     e = sub.add_parser("entropy", help="annealed entropy of fixed points of an L-layer chain (Eqs. 17-27) "
                                        "and the RS stability coefficient (Eqs. 51, 55)")
-    e.add_argument("--jd", type=float, required=True, help="self-coupling J_D >= 0")
+    e.add_argument("--j-d", type=float, required=True, help="self-coupling J_D >= 0")
+    e.alias("--jd", "--j-d")
     e.add_argument("--lam", type=float, default=0.0, help="chain coupling lambda (both directions)")
     e.add_argument("--lam-l", type=float, default=None, help="coupling to the previous layer (default --lam)")
     e.add_argument("--lam-r", type=float, default=None, help="coupling to the next layer (default --lam)")
     e.add_argument("--layers", type=int, default=1, help="number of layers L >= 1")
-    e.add_argument("--json", action="store_true")
+    add_json(e)
     e.set_defaults(func=cmd_entropy)
 
     le = sub.add_parser("local-entropy", help="internal/external entropy of dense fixed-point regions "
                                               "(End Matter, Eqs. 73-81) at y*(d), or the critical J_D")
-    le.add_argument("--jd", type=float, default=None, help="self-coupling J_D >= 0")
+    le.add_argument("--j-d", type=float, default=None, help="self-coupling J_D >= 0")
+    le.alias("--jd", "--j-d")
     le.add_argument("--lam", type=float, default=0.0, help="chain coupling (with --layers 2)")
     le.add_argument("--layers", type=int, default=1, help="1 (core module) or 2 (chain)")
     le.add_argument("--d", type=float, nargs="+", default=None,
@@ -169,11 +163,11 @@ def register(subparsers):
     le.add_argument("--y", type=float, default=None, help="fixed y instead of y*(d)")
     le.add_argument("--critical", nargs="?", const="jd", choices=["jd", "lam"], default=None,
                     help="compute the critical J_D (default) or, with 'lam' and --layers 2, the critical lambda")
-    le.add_argument("--json", action="store_true")
+    add_json(le)
     le.set_defaults(func=cmd_local_entropy)
 
     c = sub.add_parser("capacity", help="RS capacity alpha_c(kappa) of the binary perceptron")
     c.add_argument("--kappa", type=float, default=0.0, help="margin kappa")
-    c.add_argument("--json", action="store_true")
+    add_json(c)
     c.set_defaults(func=cmd_capacity)
     return p

@@ -1,7 +1,8 @@
 """``neurosim train`` and ``neurosim eval``. ``--protocol text | code`` picks the
 reading of Algorithm 1 (``neurosim.learning.config``) and its Table VI
 hyperparameters (``neurosim.learning.presets``); every protocol field and every
-hyperparameter can be overridden by its own flag."""
+hyperparameter can be overridden by its own flag. ``neurosim continuous train``
+takes the same flags (:func:`add_train_args`)."""
 import argparse
 import dataclasses
 import json
@@ -9,10 +10,16 @@ import os
 import sys
 import time
 
-from ..cli_common import (BUDGET, COUNT, NONNEG, POSITIVE, REAL, STEPS, UNIT, Interrupted, add_out, given_flags,
-                          out_path)
+from ..datasets import load_split
+from .common import (BUDGET, COUNT, NONNEG, POSITIVE, REAL, STEPS, UNIT, Interrupted, add_batch, add_json, add_mode,
+                     add_out, add_topology_args, build_topology, given_flags, out_path)
 
 BASELINES = ("none", "reservoir", "random-features", "mlp")
+PROTOCOL_HELP = {"tie": "sgn(0): plus (+1) or zero", "label_encoding": "supervision and readout targets",
+                 "gate_threshold": "margin gate of J: kappa or kappa + J_D",
+                 "eta_units": "learning-rate scaling: batch mean, fan-in or population width",
+                 "evaluate": "accuracy rows at the end or the start of each epoch"}
+"""The protocol fields that take a choice (``neurosim.learning.config``), with their help."""
 PROTOCOL_FLAGS = ("tie", "warmup_in_budget", "supervision_delay", "label_encoding", "gate_threshold", "eta_units",
                   "evaluate")
 
@@ -35,16 +42,16 @@ def _kappa_in(text):
 
 
 def add_train_args(p):
-    from ..cli import add_topology_args
-    from .config import CHOICES, PROTOCOLS
+    """The flags of ``neurosim train``."""
+    from ..learning.config import CHOICES, PROTOCOLS
     add_topology_args(p, n=None, rho=None, j_d=None)
     p.add_argument("--protocol", choices=tuple(PROTOCOLS), default="code",
-                   help="reading of Algorithm 1: code (the authors' published code, the default: it reproduces "
-                        "the paper's results) or text (the paper's text as we read it); sets the fields below and "
-                        "the Table VI defaults (README, Protocols). The JSON summary's accuracies are those of the "
+                   help="reading of Algorithm 1: code (the authors' published code: it reproduces the paper's "
+                        "results) or text (the paper's text as we read it); sets the fields below and the Table VI "
+                        "hyperparameters (README, Protocols). The JSON summary's accuracies are those of the "
                         "trained model; under evaluate=start the per-epoch rows are measured before each epoch")
-    for name in ("tie", "label_encoding", "gate_threshold", "eta_units", "evaluate"):
-        p.add_argument("--" + name.replace("_", "-"), choices=CHOICES[name], help="default: the protocol's")
+    for name, what in PROTOCOL_HELP.items():
+        p.add_argument("--" + name.replace("_", "-"), choices=CHOICES[name], help=f"{what} (default: the protocol's)")
     p.add_argument("--warmup-in-budget", type=_bool, help="true: the warmup steps count in --max-steps "
                                                           "(default: the protocol's)")
     p.add_argument("--supervision-delay", type=STEPS, help="supervised steps taken without the W_back field "
@@ -57,7 +64,7 @@ def add_train_args(p):
     p.add_argument("--train-size", type=COUNT, help="use only the first P training samples")
     p.add_argument("--val-size", type=COUNT, help="use only the first P validation (test-split) samples")
     p.add_argument("--epochs", type=COUNT, help="default 30 (Table VI); with --resume: train up to this epoch")
-    p.add_argument("--batch-size", type=COUNT, default=16)
+    add_batch(p, 16, "training samples per minibatch")
     p.add_argument("--rho-in", type=UNIT, help="density of W_in (default: the protocol's)")
     for name in ("lam_x", "lam_y", "eta_j", "eta_in", "eta_out"):
         p.add_argument("--" + name.replace("_", "-"), type=NONNEG, help="default: Table VI of the protocol")
@@ -70,15 +77,14 @@ def add_train_args(p):
     p.add_argument("--eta-back", type=NONNEG, default=0.0, help="learning rate of W_back (fixed by default)")
     p.add_argument("--decay-j", type=NONNEG, help="weight decay of J (default: the protocol's)")
     p.add_argument("--decay-out", type=NONNEG, help="weight decay of W_out (default: the protocol's)")
-    p.add_argument("--decay-in", type=NONNEG, default=0.0)
-    p.add_argument("--mode", choices=("sync", "prob", "async"), default="sync")
-    p.add_argument("--p", type=UNIT, default=1.0, help="update probability of mode prob")
+    p.add_argument("--decay-in", type=NONNEG, default=0.0, help="weight decay of W_in")
+    add_mode(p)
     p.add_argument("--max-steps", type=BUDGET, help="steps per relaxation phase (Table V: 5)")
     p.add_argument("--warmup", type=STEPS, help="warmup steps (default: the number of layers)")
     p.add_argument("--approximate", action="store_true", help="skip the free phase: s* := s'")
     p.add_argument("--gamma", type=POSITIVE, help="tanh-smoothed rule (Eq. 91) with this gamma")
-    p.add_argument("--variant", choices=("asym", "sym1", "sym2"), default="asym")
-    p.add_argument("--readout", choices=("perceptron", "softmax"), default="perceptron")
+    p.add_argument("--rule", choices=("asym", "sym1", "sym2"), default="asym", help="plasticity rule variant")
+    p.add_argument("--readout", choices=("perceptron", "softmax"), default="perceptron", help="readout layer")
     p.add_argument("--eval-samples", type=STEPS, default=10000,
                    help="per-epoch train accuracy on this many seeded training samples (0: all; last epoch: all)")
     p.add_argument("--baseline", choices=BASELINES, default="none",
@@ -88,15 +94,15 @@ def add_train_args(p):
     p.add_argument("--resume", action="store_true",
                    help="continue the run saved in --out: its settings and data come from the checkpoint; a flag "
                         "that contradicts them is an error (--epochs sets the last epoch)")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json(p)
 
 
 def resolve_defaults(args):
     """Fill the flags left unset from the protocol's Table VI preset and its data
     variant (in place); returns ``args``."""
-    from .config import DATA
-    from .presets import TABLE_VI
+    from ..learning.config import DATA
+    from ..learning.presets import TABLE_VI
     preset = TABLE_VI[args.protocol]
     for key, value in preset.items():
         if key != "kappa_j" and getattr(args, key, None) is None:
@@ -107,9 +113,10 @@ def resolve_defaults(args):
 
 
 def config_from_args(args):
-    from . import TrainConfig, random_features, reservoir
+    """The TrainConfig of the train flags (its baseline's, with --baseline)."""
+    from ..learning import TrainConfig, random_features, reservoir
+    from ..learning.presets import kappa_j
     resolve_defaults(args)
-    from .presets import kappa_j
     protocol = {name: getattr(args, name) for name in PROTOCOL_FLAGS if getattr(args, name) is not None}
     cfg = TrainConfig(protocol=args.protocol, **protocol)
     if args.kappa_j is None:
@@ -120,25 +127,12 @@ def config_from_args(args):
         kappa_in=None if args.kappa_in == "shared" else args.kappa_in, kappa_out=args.kappa_out,
         decay_j=args.decay_j, decay_in=args.decay_in, decay_out=args.decay_out, lam_x=args.lam_x, lam_y=args.lam_y,
         mode=args.mode, p=args.p, max_steps=args.max_steps, warmup=args.warmup, approximate=args.approximate, gamma=args.gamma,
-        variant=args.variant, readout=args.readout, seed=args.seed, eval_samples=args.eval_samples)
+        variant=args.rule, readout=args.readout, seed=args.seed, eval_samples=args.eval_samples)
     return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
 
 
-def load_data(name, data_dir=None, train_size=None, val_size=None, variant="text"):
-    """(dataset with the training part, (x_val, y_val)) — validation is the test split.
-    ``variant`` chooses the Entangled-MNIST construction (ignored for other data sets)."""
-    from .. import datasets
-    kw = {"data_dir": data_dir} if data_dir and name in ("mnist", "fashion-mnist") else {}
-    if datasets.normalise(name) == "entangled-mnist":
-        kw["variant"] = variant
-    d = datasets.load(name, **kw)
-    if train_size:
-        d = dataclasses.replace(d, x_train=d.x_train[:train_size], y_train=d.y_train[:train_size])
-    nv = val_size or len(d.x_test)
-    return d, (d.x_test[:nv], d.y_test[:nv])
-
-
-FREE_FLAGS = {"out", "force", "resume", "no_progress", "json", "data_dir", "epochs", "func", "command", "argv"}
+FREE_FLAGS = {"out", "force", "resume", "no_progress", "json", "data_dir", "epochs", "func", "command", "argv",
+              "given"}
 """Train flags that do not define the run (where it is kept, how it is shown,
 where the data files are: their content is hash-checked); every other flag is
 stored in a checkpoint and checked on --resume (--epochs: see resume_epochs)."""
@@ -186,9 +180,8 @@ def resume_epochs(args, trainer, log):
 
 def cmd_train(args):
     import neurosim as ns
-    from ..cli import build_topology
-    from .checkpoint import load_checkpoint
-    from .trainer import Trainer
+    from ..learning.checkpoint import load_checkpoint
+    from ..learning.trainer import Trainer
     if args.baseline == "mlp" and args.out is not None:
         raise ValueError("--out: --baseline mlp keeps no file (the MLP is not saved); drop --out")
     out_path(args, keep="--resume to continue it", keep_existing=args.resume)
@@ -198,12 +191,12 @@ def cmd_train(args):
         trainer, info = load_checkpoint(args.out)
         check_resume(args, info)
         resume_epochs(args, trainer, sys.stderr if args.json else sys.stdout)
-        data, val = load_data(info["dataset"], args.data_dir, info["train_size"], info["val_size"],
+        data, val = load_split(info["dataset"], args.data_dir, info["train_size"], info["val_size"],
                               info.get("data_variant", "text"))
         args.dataset, args.topology = info["dataset"], info["topology"]
         return fit_and_report(trainer, data, val, args, info)
     resolve_defaults(args)
-    data, val = load_data(args.dataset, args.data_dir, args.train_size, args.val_size, args.data_variant)
+    data, val = load_split(args.dataset, args.data_dir, args.train_size, args.val_size, args.data_variant)
     if args.baseline == "mlp":
         return train_mlp(args, data, val)
     net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in,
@@ -217,7 +210,7 @@ def cmd_train(args):
 def fit_and_report(trainer, data, val, args, info, **extra):
     """Train to ``args.epochs`` with a line (and a checkpoint in ``args.out``) per
     epoch, then print the summary; with ``--json`` its last stdout line is JSON."""
-    from .checkpoint import save_checkpoint
+    from ..learning.checkpoint import save_checkpoint
     log = sys.stderr if args.json else sys.stdout
     t0 = time.perf_counter()
 
@@ -263,8 +256,7 @@ def kept(out):
 def train_mlp(args, data, val):
     """SM-D's backprop reference, as wide as the recurrent model has parameters."""
     import neurosim as ns
-    from ..cli import build_topology
-    from .mlp import BinaryMLP, matching_width, recurrent_parameters
+    from ..learning.mlp import BinaryMLP, matching_width, recurrent_parameters
     net = build_topology(args, input_dim=data.dim, n_classes=data.n_classes, rho_in=args.rho_in, w_back=args.w_back)
     n_params = recurrent_parameters(ns.compile(net))
     width = matching_width(n_params, data.dim, data.n_classes)
@@ -279,14 +271,14 @@ def train_mlp(args, data, val):
 
 
 def cmd_eval(args):
-    from .checkpoint import load_checkpoint
+    from ..learning.checkpoint import load_checkpoint
     trainer, info = load_checkpoint(args.file)
     if info.get("time") == "continuous":    # written by `neurosim continuous train`: evaluate as it trained
         from ..continuous.training import ContinuousConfig, ContinuousTrainer
         trainer = ContinuousTrainer(trainer.cn, trainer.config, trainer.epoch, trainer.history,
                                     continuous=ContinuousConfig(**info["continuous"]))
     name = args.dataset or info.get("dataset", "entangled-mnist")
-    data, val = load_data(name, args.data_dir, None, None, info.get("data_variant", "text"))
+    data, val = load_split(name, args.data_dir, None, None, info.get("data_variant", "text"))
     summary = {"file": args.file, "dataset": name, "epochs": trainer.epoch,
                "test_accuracy": trainer.accuracy(*val)}
     if args.train:
@@ -299,13 +291,15 @@ def cmd_eval(args):
 
 
 def register(sub):
+    """Add ``train`` and ``eval``."""
     p = sub.add_parser("train", help="train a topology with Algorithm 1 (defaults: Table VI)")
+    p.alias("--variant", "--rule")
     add_train_args(p)
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("eval", help="accuracy of a trained checkpoint")
-    p.add_argument("file")
+    p.add_argument("file", help="checkpoint written by neurosim train or neurosim continuous train")
     p.add_argument("--dataset", help="default: the dataset it was trained on")
-    p.add_argument("--data-dir")
+    p.add_argument("--data-dir", help="directory with the dataset files (default: $NEUROSIM_DATA, then the user cache)")
     p.add_argument("--train", action="store_true", help="also report training accuracy")
-    p.add_argument("--json", action="store_true")
+    add_json(p)
     p.set_defaults(func=cmd_eval)
