@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .compiled import CompiledNetwork
-from .engine.relax import RelaxResult
+from .engine import RelaxResult
 from .files import atomic_path, exists_error
 from .network import Network, Population, Projection
 from .resources import check_memory, gib

@@ -22,6 +22,7 @@ import neurosim as ns
 from neurosim import topologies
 from neurosim.continuous import ContinuousConfig, ContinuousTrainer, integrate
 from neurosim.learning import TrainConfig
+from neurosim.testing import assert_settled_fixed_points
 from conftest import cannot_run
 
 COMBOS = [("hard", "euler"), ("hard", "event"), ("poisson", "euler"), ("poisson", "event")]
@@ -50,14 +51,12 @@ def discrete_fixed_points(cn, I, seed=0, tries=8):
 # ------------------------------------------------------------------ native
 @pytest.mark.parametrize("variant,method", COMBOS)
 def test_settled_states_are_discrete_fixed_points(case, variant, method):
-    name, cn = case
+    _, cn = case
     rng = np.random.default_rng(5)
     I = cn.field(x=rng.choice([-1.0, 1.0], size=(4, cn.input_dim))) if cn.input_dim else np.zeros((4, cn.n))
     for start in (None, rng.choice([-1, 1], size=(4, cn.n))):
         res = integrate(cn, I, s0=start, variant=variant, method=method, t_max=60.0, dt=0.05, seed=3)
-        fp = ns.is_fixed_point(cn, res.states, I) & np.all(res.states != 0, axis=1)
-        # for hard and poisson settling IS being a discrete fixed point (exact criterion)
-        assert np.array_equal(fp, res.settled), name
+        assert_settled_fixed_points(res, cn, I)     # hard, poisson: settled <=> a discrete fixed point
         assert np.all(np.isfinite(res.times[res.settled])) and np.all(np.isnan(res.times[~res.settled]))
         assert res.states.dtype == np.int8
 

@@ -1,13 +1,15 @@
-"""The numba engine against the plain-numpy reference of Eq. 82, on every topology
-and mode; fixed-point properties; thread-count and seed reproducibility."""
+"""The numba engine against the plain-numpy reference of Eq. 82 (neurosim.testing), on
+every topology, mode and coupling layout; fixed-point properties; thread-count and
+seed reproducibility."""
 import numba
 import numpy as np
 import pytest
 
 import neurosim as ns
+from neurosim import backends
 from neurosim.analysis import enumerate_fixed_points
-
-from reference import dense_couplings, field, sgn, trajectory
+from neurosim.testing import CASES, assert_same_trajectory, load
+from neurosim.testing.reference import dense_couplings, field, sgn, trajectory
 
 MODES = [("sync", 1.0), ("prob", 0.5), ("prob", 0.0), ("prob", 1.0), ("async", 1.0)]
 
@@ -24,21 +26,21 @@ def inputs(cn, batch, seed):
     return x, y, s0
 
 
-@pytest.mark.parametrize("tie", ["plus", "zero"])
-@pytest.mark.parametrize("mode,p", MODES)
-def test_engine_equals_reference(stored_case, mode, p, tie):
-    name, cn = stored_case
-    x, y, s0 = inputs(cn, 4, seed=5)
-    res = ns.relax(cn, x=x, y=y, s0=s0, mode=mode, p=p, max_steps=40, seed=9, record=True, tie=tie)
-    M = dense_couplings(cn)
-    for b in range(4):
-        bf = field(cn, None if x is None else x[b], None if y is None else y[b])
-        ref = trajectory(M, bf, s0[b], mode, 40, p=p, seed=9, sample=b, tie=tie)
-        T = ref.shape[0]
-        assert res.steps[b] == T - 1, (name, mode, b)
-        np.testing.assert_array_equal(res.trajectory[b, :T], ref)
-        np.testing.assert_array_equal(res.states[b], ref[-1])
-        assert res.converged[b] == np.array_equal(sgn(M @ ref[-1] + bf, tie), ref[-1])
+@pytest.mark.parametrize("dense_threshold", [2.0, 0.0], ids=["csc", "dense"])
+def test_engine_equals_golden_in_every_layout(dense_threshold):
+    """Every case of the conformance suite (the stored reference trajectories) with
+    every non-empty coupling map stored as CSC or as dense blocks (neurosim.couplings);
+    the registered numba backend runs them in the default layouts."""
+    numba_backend = backends.get("numba")
+    for case in CASES:
+        g = load(case)
+        cn = ns.CompiledNetwork(**{k: getattr(g.network, k) for k in g.network.ARRAYS + g.network.SCALARS},
+                                dense_threshold=dense_threshold)
+        want = "dense" if dense_threshold == 0.0 else "csc"
+        assert cn.layouts["j"] == want or not g.network.j_data.size
+        assert_same_trajectory(numba_backend.run(cn, field=g.field, s0=g.s0, mode=case.mode, p=case.p,
+                                                 max_steps=g.max_steps, seed=g.seed, tie=case.tie, record=True),
+                               g, f"{case.id} ({want})")
 
 
 def dyadic(cn):
@@ -128,6 +130,18 @@ def test_ties_resolve_to_plus_one_or_zero():
     assert (res.states == 0).sum() >= 2
     with pytest.raises(ValueError, match="tie must be one of"):
         ns.relax(cn, x=np.zeros(2), tie="minus")
+
+
+def test_count_unstable_counts_the_states_off_sgn_h():
+    """neurosim.engine.count_unstable (the trainer's unstable fraction) is the number
+    of entries with s_i != sgn(h_i), under either tie rule."""
+    from conftest import tie_network
+    cn = ns.compile(tie_network())
+    s = np.random.default_rng(0).integers(-1, 2, (5, 6)).astype(np.int8)
+    h = ns.local_fields(cn, s, cn.field(x=np.zeros(2)))
+    assert (h == 0).any() and (s == 0).any()
+    for tie in ("plus", "zero"):
+        assert ns.engine.count_unstable(s, h, tie) == int((ns.engine.sign(h, tie) != s).sum())
 
 
 @pytest.mark.parametrize("mode,p", MODES)

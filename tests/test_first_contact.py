@@ -29,7 +29,8 @@ def run_python(code, cwd, **kw):
 
 
 def test_readme_has_its_snippets():
-    assert len(SNIPPETS) == 2 and "ns.relax(" in SNIPPETS[0] and "trainer.fit(" in SNIPPETS[1]
+    assert len(SNIPPETS) == 3 and "ns.relax(" in SNIPPETS[0] and "trainer.fit(" in SNIPPETS[1]
+    assert "backends.run(" in SNIPPETS[2]
 
 
 @pytest.mark.parametrize("k", range(len(SNIPPETS)), ids=lambda k: f"snippet{k + 1}")

@@ -154,7 +154,7 @@ def make_spec(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fix
               profile="loihi2", tie="plus"):
     """The plain-data description of the Lava graph (see :func:`export`)."""
     from neurosim.compiled import CompiledNetwork
-    from neurosim.engine.relax import check_tie
+    from neurosim.engine import check_tie
     from neurosim.validate import check_nonneg_int, check_unit
     from neurosim.hw.profiles import get_profile
     from neurosim.hw.quantize import QuantizedNetwork
@@ -409,16 +409,30 @@ class LavaNetwork:
         fixed point, as the numba engine does. Raises LavaTimeoutError (the worker
         and all its processes are killed) or LavaRunError (with the worker's
         traceback) instead of hanging."""
-        from neurosim.validate import check_nonneg_int
-        from neurosim.hw.lava.runner import LavaWorker
-        steps = check_nonneg_int("steps", steps)
-        t0 = time.perf_counter()
-        with LavaWorker(timeout=timeout) as w:
-            self.last_pgid = w.pgid
-            w.call("build", spec=self.spec, record=steps + 1)
+        return run_many([self], steps, timeout)[0]
+
+
+def run_many(nets, steps, timeout=120.0):
+    """Run the LavaNetworks ``nets`` as :meth:`LavaNetwork.run` does, one after the
+    other in one worker (one start of the worker and of Lava for all of them; each
+    graph is built, run and stopped in turn). ``timeout`` bounds each request to the
+    worker. Returns their LavaRuns; each one's ``seconds`` is its share of the wall
+    time (the first one's includes starting the worker)."""
+    from neurosim.validate import check_nonneg_int
+    from neurosim.hw.lava.runner import LavaWorker
+    steps = check_nonneg_int("steps", steps)
+    runs = []
+    t0 = time.perf_counter()
+    with LavaWorker(timeout=timeout) as w:
+        for net in nets:
+            net.last_pgid = w.pgid
+            w.call("build", spec=net.spec, record=steps + 1)
             out = w.call("relax", steps=steps + 1)
             w.call("stop")
-        return _result(self.spec["s0"], out, steps, time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            runs.append(_result(net.spec["s0"], out, steps, t1 - t0))
+            t0 = t1
+    return runs
 
 
 def _result(s0, out, steps, seconds):

@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from ..engine.relax import MAX_STEPS
+from ..engine import MAX_STEPS
 from ..files import check_output
 from ..validate import MAX_SEED, bounds_text, in_bounds
 

@@ -71,6 +71,13 @@ def _neutral(s):
     return not s.any()
 
 
+def _stays_neutral(b, tie_code):
+    """Some sample's neutral start is a fixed point already (tie "zero" and b = 0:
+    sgn(b_i) = 0 for every i), where the reference takes no step; the first step
+    taken for the whole batch at once (kernels.first_step) would count one."""
+    return tie_code == 0 and not np.all(np.any(b, axis=1))
+
+
 def _lockstep(cn, mode):
     """Sync / prob runs on a dense learnable map take its samples in lockstep
     (kernels.lockstep_phases: each changed row read once for a chunk of samples)."""
@@ -168,7 +175,7 @@ def relax(cn, x=None, y=None, s0=None, mode="sync", p=1.0, lam_x=None, lam_y=Non
         hi = min(lo + block, n_batch)
         sb, bb = s[lo:hi], b[lo:hi] if b.shape[0] > 1 else b
         t0 = 0
-        if mode != "async" and max_steps > 0 and _neutral(sb):
+        if mode != "async" and max_steps > 0 and _neutral(sb) and not _stays_neutral(bb, tie_code):
             kernels.first_step(MODES[mode], p, seed, tie_code, lo, sb, bb, flips[lo:hi])
             t0 = 1
         rec = recurrent_fields(cn, sb)
@@ -296,7 +303,7 @@ def relax_phases(cn, fields, max_steps, mode="sync", p=1.0, seeds=None, tie="plu
     s = np.zeros((n_batch, n), dtype=np.int8)
     first = int(np.argmax(limits > 0)) if limits.any() else n_phases
     t0 = 0
-    if first < n_phases and mode != "async":
+    if first < n_phases and mode != "async" and not _stays_neutral(f[first], tie_code):
         kernels.first_step(MODES[mode], p, int(seeds[first]), tie_code, 0, s, f[first], np.zeros(n_batch, np.int64))
         t0 = 1
     rec = recurrent_fields(cn, s)
@@ -333,6 +340,13 @@ def local_fields(cn, s, field=None):
 def sign(h, tie="plus"):
     """sgn with the tie rule (int8): +1 above 0, -1 below, +1 ("plus") or 0 ("zero") at 0."""
     return np.where(h > 0, 1, np.where(h < 0, -1, check_tie(tie))).astype(np.int8)
+
+
+def count_unstable(s, h, tie="plus"):
+    """How many entries of s [B, N] differ from sgn(h) [B, N] under the tie rule."""
+    s = np.ascontiguousarray(np.atleast_2d(s), dtype=np.int8)
+    h = np.ascontiguousarray(np.atleast_2d(h), dtype=np.float64)
+    return int(kernels.count_unstable(s, h, check_tie(tie)))
 
 
 def is_fixed_point(cn, s, field=None, tie="plus"):

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.relax import MODES
+from ..engine import MODES
 from ..validate import check_nonneg, check_nonneg_int, check_positive_int, check_unit
 from .presets import DATA, PROTOCOLS  # noqa: F401  (DATA re-exported)
 

@@ -39,8 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..engine import kernels, relax, relax_phases
-from ..engine.kernels import TIES
+from ..engine import count_unstable, relax, relax_phases
 from ..fields import external_field
 from ..rng import key_seed
 from ..validate import check_positive_int
@@ -202,7 +201,7 @@ class Trainer:
             "steps_supervised": steps[:, 0].mean(), "steps_free": steps[:, 1].mean(),
             "q_dyn": float(np.sum(s1 * s2, dtype=np.int64)) / s2.size,
             "gated_fraction": float(gate.mean()),
-            "unstable_fraction": kernels.count_unstable(s2, h, TIES[c.tie]) / s2.size,
+            "unstable_fraction": count_unstable(s2, h, c.tie) / s2.size,
         }
 
     def infer(self, x, batch_size=1024, key=(0,)):

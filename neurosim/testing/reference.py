@@ -3,10 +3,15 @@ independently of the engine: dense matrices, fields recomputed from scratch.
 
     h(t) = (A*J + K + diag(J_D)) s(t-1) + a_in lam_x W_in x + a_back lam_y W_back y
     s(t) = sgn(h(t)),  sgn(0) := +1 (tie "plus") or 0 (tie "zero")
+
+The random draws (p-gates, asynchronous orders) are neurosim.rng's, keyed by
+(seed, step, sample, neuron): part of the semantics every backend replays.
 """
+from dataclasses import dataclass
+
 import numpy as np
 
-from neurosim.rng import GATE, sweep_order, uniform_array
+from ..rng import GATE, sweep_order, uniform_array
 
 
 def sgn(v, tie="plus"):
@@ -58,3 +63,29 @@ def trajectory(M, b, s0, mode, max_steps, p=1.0, seed=0, sample=0, tie="plus"):
             s = new
         traj.append(s.copy())
     return np.array(traj)
+
+
+@dataclass
+class Trajectories:
+    """Reference runs of a batch: trajectory [B, T+1, N] (int8; a sample's rows after
+    its ``steps`` repeat its end state), steps [B], converged [B], states [B, N]."""
+
+    trajectory: np.ndarray
+    steps: np.ndarray
+    converged: np.ndarray
+
+    @property
+    def states(self):
+        return self.trajectory[np.arange(len(self.steps)), self.steps]
+
+
+def run(M, b, s0, mode, max_steps, p=1.0, seed=0, tie="plus"):
+    """:func:`trajectory` for every sample of a batch: fields b [B, N], starts s0
+    [B, N] (sample k keys the draws of row k), couplings M (:func:`dense_couplings`)."""
+    runs = [trajectory(M, b[k], s0[k], mode, max_steps, p=p, seed=seed, sample=k, tie=tie) for k in range(len(s0))]
+    steps = np.array([len(t) - 1 for t in runs], dtype=np.int64)
+    traj = np.empty((len(runs), int(steps.max(initial=0)) + 1, np.shape(s0)[1]), dtype=np.int8)
+    for k, t in enumerate(runs):
+        traj[k, :len(t)], traj[k, len(t):] = t, t[-1]
+    converged = np.array([np.array_equal(sgn(M @ t[-1] + b[k], tie), t[-1]) for k, t in enumerate(runs)], dtype=bool)
+    return Trajectories(traj, steps, converged)
