@@ -6,7 +6,6 @@ form), the flags of the shared vocabulary (topology, ``--out`` / ``--force``,
 summary."""
 import argparse
 import contextlib
-import inspect
 import json
 import math
 import signal
@@ -218,16 +217,14 @@ def add_topology_args(p, n=1000, rho=0.01, j_d=0.5):
 
 def build_topology(args, **extra):
     """A topology from CLI arguments: only the parameters its function accepts."""
-    from ..topologies import TOPOLOGIES
+    from ..topologies import TOPOLOGIES, parameters
     if args.topology not in TOPOLOGIES:
         raise ValueError(f"unknown topology {args.topology!r}; known: {', '.join(sorted(TOPOLOGIES))}")
-    fn = TOPOLOGIES[args.topology]
     side = int(round(np.sqrt(args.n)))
     given = dict(n=args.n, layers=args.layers, rho=args.rho, j_d=args.j_d, lam=args.lam, seed=args.seed,
                  height=side, width=side, **extra)
-    params = inspect.signature(fn).parameters
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    return fn(**{k: v for k, v in given.items() if k in params or (takes_any and k in extra)})
+    accepted = parameters(args.topology)
+    return TOPOLOGIES[args.topology](**{k: v for k, v in given.items() if k in accepted})
 
 
 def random_inputs(args):

@@ -27,7 +27,6 @@ from typing import Mapping
 
 import numpy as np
 
-from ..engine import sign
 from .core import Dataset, DatasetFormatError, atomic_output, read_npz, sha256_array, verify_hashes
 
 __all__ = ["SEED", "DIM", "HASHES", "projection_matrix", "entangle", "load_entangled_mnist",
@@ -90,7 +89,7 @@ def entangle(x_train: np.ndarray, x_test: np.ndarray, seed: int = SEED,
         flat = x.reshape(x.shape[0], 784)
         for i in range(0, flat.shape[0], 8192):
             z = (scale * flat[i:i + 8192].astype(np.int64) - shift) @ w
-            out[i:i + 8192] = sign(z)
+            out[i:i + 8192] = np.where(z >= 0, 1, -1)   # the data set's sign, 0 -> +1
         return out
 
     return project(x_train), project(x_test)
