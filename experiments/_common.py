@@ -252,7 +252,8 @@ def table_vi_config(j_d, epochs, batch_size=16, max_steps=5, protocol="text", **
 def table_v_config(epochs, j_d=0.5, batch_size=16, protocol="text", **extra):
     """TrainConfig fields of Table V (feature-learning benchmark, N <= 3200;
     ``neurosim.learning.presets.TABLE_V``: eta_J 0.005, eta_in 0.03, eta_out 0.03,
-    kappa_J 1.4 (= 0.9 + J_D at J_D = 0.5), kappa_in = kappa_out = 3, max_iter 5)."""
+    kappa_J 1.4 (= 0.9 + J_D at J_D = 0.5), kappa_in = kappa_out = 3, max_iter 5; the
+    code protocol gates W_in by kappa_J, as the authors' code does)."""
     from neurosim.learning.presets import table_v_config as preset
     return preset(protocol, j_d, epochs=epochs, batch_size=batch_size, **extra)
 

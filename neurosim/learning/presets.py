@@ -85,10 +85,14 @@ def table_vi_config(protocol, j_d, **overrides):
 
 
 def table_v_config(protocol, j_d, **overrides):
-    """TrainConfig keyword arguments of Table V in ``protocol`` (the code protocol
-    takes the same values in its own units; its gate adds J_D, so kappa_J is 1.4
-    - J_D there); ``overrides`` win."""
-    adds_jd = PROTOCOLS[protocol]["gate_threshold"] == "kappa+jd"
-    cfg = dict(TABLE_V, kappa_j=TABLE_V["kappa_j"] - (j_d if adds_jd else 0.0), protocol=protocol)
+    """TrainConfig keyword arguments of Table V in ``protocol``; ``overrides`` win.
+    The code protocol takes the same values in its own units, with the code's
+    gates: its gate adds J_D (so kappa_J is 1.4 - J_D there) and W_in has no
+    threshold of its own (kappa_in = None: gated by kappa_J, as in the authors'
+    code, which has one threshold per layer and none for the input map)."""
+    code = PROTOCOLS[protocol]["gate_threshold"] == "kappa+jd"
+    cfg = dict(TABLE_V, kappa_j=TABLE_V["kappa_j"] - (j_d if code else 0.0), protocol=protocol)
+    if code:
+        cfg["kappa_in"] = None
     cfg.update(overrides)
     return cfg
