@@ -12,6 +12,10 @@ training in two halves (SM-D): first J and W_in by Algorithm 1, then only the
 readout by softmax regression on the inference states (``readout="softmax"``),
 W_back fixed. Hyperparameters of Tables I-IV, lambda_y per width as printed
 (for a width the tables do not list: the value of the nearest listed width).
+Under ``--set protocol=code`` the conventions of the authors' benchmark runs
+(darnax): step sizes eta / sqrt(B * fan-in) (``eta_units="fan-in"``); Table IV's
+printed rho is the fraction of zeros (density 0.01, ``presets.TABLES_I_IV``);
+their linear probe on the states is our second-half softmax readout.
 
 Data: MNIST and Fashion-MNIST (D = 784, pixels / 255) are read from
 ``data_dir`` / $NEUROSIM_DATA / the user cache; Tiny-ImageNet features (D = 512,
@@ -58,11 +62,19 @@ def lam_y_for(spec, n):
     return spec["lam_ys"][int(np.argmin(np.abs(np.array(spec["ns"]) - n)))]
 
 
+def step_units(p):
+    """The step-size units of a run: ``--set eta_units`` when given; under the code
+    protocol the benchmark runs' eta / sqrt(B * fan-in) ("fan-in"; the authors'
+    darnax configurations), under the text reading Eq. 89's batch mean."""
+    return p.get("eta_units") or ("fan-in" if p["protocol"] == "code" else "batch-mean")
+
+
 def train_ours(data, val, n, spec, p, seed):
     from neurosim.learning.mlp import recurrent_parameters
     tr = C.core_trainer(n, spec["j_d"], spec["lam_x"], lam_y_for(spec, n), spec["rho"], seed, input_dim=data.dim,
                         n_classes=data.n_classes, rho_in=spec["rho_in"], epochs=p["epochs"], protocol=p["protocol"],
-                        batch_size=p["batch_size"], max_steps=p["max_steps"], readout="softmax", **spec["train"])
+                        batch_size=p["batch_size"], max_steps=p["max_steps"], readout="softmax",
+                        eta_units=step_units(p), **spec["train"])
     params = recurrent_parameters(tr.cn)
     hist = tr.fit(data, validation=val)
     return params, hist[-1]["train_accuracy"], hist[-1]["val_accuracy"]

@@ -316,15 +316,18 @@ def test_ctrl_c_dropped_inside_a_ctypes_callback_is_raised_again():
     """The case behind the test above, made certain: SIGINT inside a ctypes
     callback (where llvmlite calls back into numba) is dropped by ctypes;
     under cli.common.ctrl_c it is raised again in the main thread."""
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    callback = ctypes.CFUNCTYPE(None)(lambda: signal.raise_signal(signal.SIGINT))
-    t0 = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt):
-        with ctrl_c(repeat_s=0.1):
-            callback()                    # the KeyboardInterrupt raised in here goes nowhere
-            time.sleep(10.0)
-    assert time.perf_counter() - t0 < 2.0
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)   # brian2, once imported, has its own
+    try:
+        callback = ctypes.CFUNCTYPE(None)(lambda: signal.raise_signal(signal.SIGINT))
+        t0 = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            with ctrl_c(repeat_s=0.1):
+                callback()                # the KeyboardInterrupt raised in here goes nowhere
+                time.sleep(10.0)
+        assert time.perf_counter() - t0 < 2.0
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_ctrl_c_in_train_keeps_the_last_checkpoint(tmp_path):

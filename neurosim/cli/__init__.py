@@ -54,6 +54,17 @@ USER_ERRORS = (ValueError, OSError, MemoryError, DatasetError)
 line on stderr and exit status 2, never a traceback."""
 
 
+def interrupted(exc):
+    """Whether a KeyboardInterrupt is among the exceptions ``exc`` was raised
+    while handling (Ctrl-C while numba compiles: numba's clean-up can fail on the
+    half-built library, and its error replaces the KeyboardInterrupt)."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__context__
+    return False
+
+
 def main(argv=None):
     """Run the command in ``argv`` (default: ``sys.argv[1:]``); returns its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -71,9 +82,7 @@ def main(argv=None):
         print(f"{command}: interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
         return 130
     except Exception as exc:
-        if isinstance(exc.__context__, KeyboardInterrupt):
-            # Ctrl-C while numba compiles: numba's clean-up can fail on the half-built
-            # library, and its error replaces the KeyboardInterrupt.
+        if interrupted(exc):
             print(f"{command}: interrupted", file=sys.stderr)
             return 130
         if not isinstance(exc, USER_ERRORS):

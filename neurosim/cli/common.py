@@ -11,6 +11,7 @@ import math
 import signal
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -151,13 +152,16 @@ def ctrl_c(repeat_s=0.5):
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         yield
         return
-    left = threading.Event()
+    left, sending = threading.Event(), threading.Lock()
 
     def again():
-        if not left.is_set():
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        with sending:
+            if not left.is_set():
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
     def handler(signum, frame):
+        if left.is_set():                 # a repeat sent just before the block was left
+            return
         timer = threading.Timer(repeat_s, again)
         timer.daemon = True
         timer.start()
@@ -172,7 +176,9 @@ def ctrl_c(repeat_s=0.5):
     try:
         yield
     finally:
-        left.set()
+        with sending:
+            left.set()
+        time.sleep(0.05)                  # where a repeat already on its way lands, and is ignored
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.unraisablehook = hook
 
