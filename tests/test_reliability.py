@@ -21,7 +21,7 @@ import neurosim.io as nio
 from neurosim import topologies
 from neurosim._compile_notice import NOTICE
 from neurosim.cli import main
-from neurosim.cli.common import ctrl_c
+from neurosim.cli.common import CtrlC
 from neurosim.experiments import load_sweep
 from neurosim.io import NeurosimFileError
 
@@ -265,6 +265,13 @@ def test_record_grows_with_the_steps_taken():
 
 
 # ----------------------------------- 9. Ctrl-C, step bound, stale temp files
+def interruptible():
+    """In the child before exec: SIGINT to its default, as in a terminal. A shell
+    starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+    across exec (Python then never installs its KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_a_long_relaxation_within_a_second():
     """A network that never converges, relaxed for up to 2**40 steps by
     ``neurosim simulate``: SIGINT ends it with exit 130 and one line. The child
@@ -276,7 +283,8 @@ def test_ctrl_c_stops_a_long_relaxation_within_a_second():
             f"    main([{args}, '3'])\n"
             "print('ready', flush=True)\n"
             f"sys.exit(main([{args}, '1099511627776']))")
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=interruptible)
     guard = threading.Timer(60, child.kill)   # a child that ignores the signal fails, never hangs
     try:
         assert child.stdout.readline().strip() == "ready"
@@ -301,7 +309,7 @@ def test_ctrl_c_while_kernels_compile(tmp_path):
     argv = ["simulate", "--n", "300", "--rho", "1", "--j-d", "0", "--batch-size", "4", "--max-steps", "1099511627776"]
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
     child = subprocess.Popen([sys.executable, "-m", "neurosim.cli", *argv], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=env)
+                             stderr=subprocess.PIPE, text=True, env=env, preexec_fn=interruptible)
     try:
         assert child.stderr.readline().strip() == NOTICE      # compiling now
         time.sleep(1.0)
@@ -321,7 +329,7 @@ def test_ctrl_c_dropped_inside_a_ctypes_callback_is_raised_again():
         callback = ctypes.CFUNCTYPE(None)(lambda: signal.raise_signal(signal.SIGINT))
         t0 = time.perf_counter()
         with pytest.raises(KeyboardInterrupt):
-            with ctrl_c(repeat_s=0.1):
+            with CtrlC(repeat_s=0.1):
                 callback()                # the KeyboardInterrupt raised in here goes nowhere
                 time.sleep(10.0)
         assert time.perf_counter() - t0 < 2.0
@@ -333,7 +341,8 @@ def test_ctrl_c_dropped_inside_a_ctypes_callback_is_raised_again():
 def test_ctrl_c_in_train_keeps_the_last_checkpoint(tmp_path):
     path = tmp_path / "run.h5"
     child = subprocess.Popen([sys.executable, "-m", "neurosim.cli", "train", *TINY, "--epochs", "100000",
-                              "--out", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              "--out", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=interruptible)
     try:
         deadline = time.time() + 120
         while not path.exists() and time.time() < deadline and child.poll() is None:

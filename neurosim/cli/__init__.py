@@ -33,7 +33,7 @@ import sys
 
 from ..datasets.core import DatasetError
 from . import continuous, experiments, hw, simulate, theory, train
-from .common import Parser, ctrl_c
+from .common import CtrlC, Parser
 
 DESCRIPTION = ("neurosim: event-driven simulation, local learning (Algorithm 1), continuous-time dynamics, "
                "analytic theory and neuromorphic export of recurrent networks of binary neurons. Every command "
@@ -54,21 +54,10 @@ USER_ERRORS = (ValueError, OSError, MemoryError, DatasetError)
 line on stderr and exit status 2, never a traceback."""
 
 
-def interrupted(exc):
-    """Whether a KeyboardInterrupt is among the exceptions ``exc`` was raised
-    while handling (Ctrl-C while numba compiles: numba's clean-up can fail on the
-    half-built library, and its error replaces the KeyboardInterrupt)."""
-    while exc is not None:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        exc = exc.__context__
-    return False
-
-
 def main(argv=None):
     """Run the command in ``argv`` (default: ``sys.argv[1:]``); returns its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = "neurosim"
+    command, ctrl_c = "neurosim", CtrlC()
     try:
         parser = make_parser()
         args = parser.parse_args(argv)
@@ -76,13 +65,13 @@ def main(argv=None):
             parser.print_help()
             return 2
         args.argv, command = argv, f"neurosim {args.command}"
-        with ctrl_c():
+        with ctrl_c:
             return args.func(args)
     except KeyboardInterrupt as exc:
         print(f"{command}: interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
         return 130
     except Exception as exc:
-        if interrupted(exc):
+        if ctrl_c.pressed:                # what failed after Ctrl-C (numba on a half-built kernel)
             print(f"{command}: interrupted", file=sys.stderr)
             return 130
         if not isinstance(exc, USER_ERRORS):

@@ -5,7 +5,6 @@ form), the flags of the shared vocabulary (topology, ``--out`` / ``--force``,
 ``--json``), the flags a user wrote on the command line, and the output of a
 summary."""
 import argparse
-import contextlib
 import json
 import math
 import signal
@@ -139,48 +138,54 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C, with the one line that says what was kept."""
 
 
-@contextlib.contextmanager
-def ctrl_c(repeat_s=0.5):
-    """Ctrl-C that cannot be lost. Python raises KeyboardInterrupt wherever the
-    main thread is; when that is inside a ctypes callback (numba compiling a
-    kernel through llvmlite), ctypes prints it as unraisable and drops it, and
-    the command would run on. Here SIGINT raises KeyboardInterrupt and raises it
-    again every ``repeat_s`` seconds until the block is left; unraisable
-    KeyboardInterrupts are not printed. Outside the main thread, or under a
-    SIGINT handler of the caller's, nothing changes."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield
-        return
-    left, sending = threading.Event(), threading.Lock()
+class CtrlC:
+    """Ctrl-C that cannot be lost, as a context manager. Python raises
+    KeyboardInterrupt wherever the main thread is; when that is inside a ctypes
+    callback (numba compiling a kernel through llvmlite), ctypes prints it as
+    unraisable and drops it, the command would run on, and numba may then fail
+    on the half-built kernel. Inside the block SIGINT sets ``pressed``, raises
+    KeyboardInterrupt and raises it again every ``repeat_s`` seconds until the
+    block is left; unraisable KeyboardInterrupts are not printed. Outside the
+    main thread, or under a SIGINT handler of the caller's, nothing changes."""
 
-    def again():
-        with sending:
-            if not left.is_set():
+    def __init__(self, repeat_s=0.5):
+        self.repeat_s, self.pressed, self.active = repeat_s, False, False
+        self._left, self._sending = threading.Event(), threading.Lock()
+
+    def _again(self):
+        with self._sending:
+            if not self._left.is_set():
                 signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
-    def handler(signum, frame):
-        if left.is_set():                 # a repeat sent just before the block was left
+    def _handler(self, signum, frame):
+        if self._left.is_set():           # a repeat sent just before the block was left
             return
-        timer = threading.Timer(repeat_s, again)
+        self.pressed = True
+        timer = threading.Timer(self.repeat_s, self._again)
         timer.daemon = True
         timer.start()
         raise KeyboardInterrupt
 
-    def unraisable(info):
+    def _unraisable(self, info):
         if not isinstance(info.exc_value, KeyboardInterrupt):
-            hook(info)
+            self._hook(info)
 
-    hook, sys.unraisablehook = sys.unraisablehook, unraisable
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        with sending:
-            left.set()
-        time.sleep(0.05)                  # where a repeat already on its way lands, and is ignored
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        sys.unraisablehook = hook
+    def __enter__(self):
+        self.active = (threading.current_thread() is threading.main_thread()
+                       and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        if self.active:
+            self._hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
+            signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            with self._sending:
+                self._left.set()
+            time.sleep(0.05)              # where a repeat already on its way lands, and is ignored
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            sys.unraisablehook = self._hook
+        return False
 
 
 def given_flags(args):
