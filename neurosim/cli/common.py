@@ -182,7 +182,8 @@ class CtrlC:
         if self.active:
             with self._sending:
                 self._left.set()
-            time.sleep(0.05)              # where a repeat already on its way lands, and is ignored
+            if self.pressed:              # only a press starts repeats: one already on its way lands here
+                time.sleep(0.05)
             signal.signal(signal.SIGINT, signal.default_int_handler)
             sys.unraisablehook = self._hook
         return False
