@@ -15,6 +15,14 @@ density calls for (``csc``, or a ``dense`` block for a dense map such as the J o
 a fully connected core), decided here at compile time (``dense_threshold``); the
 CSC arrays above read the same in both layouts (``j_data`` of a dense map is a
 read-only copy: assign to it, or use :meth:`with_couplings`, to change values).
+
+Projections keep their identity: ``proj_names`` [P] and ``proj_table`` [P, 3]
+(post population, pre population, learnable 0/1) describe them, and ``j_proj`` /
+``k_proj`` give the projection of every entry of J / K, in CSC order. The
+trainer reads them for per-projection eta, kappa and decay, quantisation gives
+each projection its own weight exponent, and the Lava export one connection.
+A network built without them (an older file, arrays from elsewhere) gets one
+projection per (post population, pre population, map) that has entries.
 """
 import hashlib
 import json
@@ -23,9 +31,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .couplings import CouplingMap
+from .network import Network, name_projections, projection_name
 from .validate import check_ir
 
 INDEX = np.int32
+PROJ_ID = np.int16          # projection index of an entry: up to 32767 projections
+IDENTITY = ("proj_names", "proj_table", "j_proj", "k_proj")
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 _MAPS = {f"{c}_{part}": (c, part) for c in "jk" for part in ("indptr", "indices", "data")}
@@ -36,11 +47,13 @@ class CompiledNetwork:
     :func:`neurosim.load`; every argument below is an attribute."""
 
     ARRAYS = ("pop_offsets", "j_indptr", "j_indices", "j_data", "k_indptr", "k_indices", "k_data",
-              "j_d", "a_in", "a_back", "a_out", "w_in", "w_in_mask", "w_back", "w_out")
-    SCALARS = ("n", "pop_names", "lam_x", "lam_y", "meta")
+              "j_d", "a_in", "a_back", "a_out", "w_in", "w_in_mask", "w_back", "w_out",
+              "proj_table", "j_proj", "k_proj")
+    SCALARS = ("n", "pop_names", "lam_x", "lam_y", "meta", "proj_names")
 
     def __init__(self, n, pop_names, pop_offsets, j_indptr, j_indices, j_data, k_indptr, k_indices, k_data,
                  j_d, a_in, a_back, a_out, w_in, w_in_mask, w_back, w_out, lam_x, lam_y, meta="{}",
+                 proj_names=None, proj_table=None, j_proj=None, k_proj=None,
                  dense_threshold=None, layouts=None, dtype=None):
         """``pop_offsets`` int64 [P+1]; ``*_indptr`` int64 [N+1] over pre-neurons, ``*_indices``
         int32 [nnz] post-neurons, ``*_data`` float [nnz]; ``j_d`` [N]; masks bool [N];
@@ -49,9 +62,19 @@ class CompiledNetwork:
         (density at which a map is stored dense) or ``layouts`` ({"j": "csc" | "dense",
         "k": ...}) choose the storage; neither changes a result. ``dtype`` ("float64" or
         "float32", default: that of ``j_data``) is the precision of the coupling values
-        and of the recurrent fields the engine keeps. Every field is checked
+        and of the recurrent fields the engine keeps. ``proj_names``, ``proj_table``,
+        ``j_proj``, ``k_proj``: the projections (module docstring), all four or
+        none (then :func:`default_identity`). Every field is checked
         (:func:`neurosim.validate.check_ir`)."""
+        given = [v is not None for v in (proj_names, proj_table, j_proj, k_proj)]
+        if not all(given):
+            if any(given):
+                raise ValueError("proj_names, proj_table, j_proj and k_proj go together: give all four or none")
+            proj_names, proj_table, j_proj, k_proj = default_identity(n, pop_names, pop_offsets, j_indptr, j_indices,
+                                                                      k_indptr, k_indices)
+        proj_names = tuple(proj_names) if isinstance(proj_names, (list, tuple, np.ndarray)) else proj_names
         self.n, self.pop_names, self.pop_offsets = n, pop_names, pop_offsets
+        self.proj_names, self.proj_table, self.j_proj, self.k_proj = proj_names, proj_table, j_proj, k_proj
         layouts = layouts or {}
         if dtype is not None:
             if np.dtype(dtype) not in DTYPES:
@@ -108,6 +131,30 @@ class CompiledNetwork:
         i = self.pop_names.index(name)
         return slice(int(self.pop_offsets[i]), int(self.pop_offsets[i + 1]))
 
+    def projection_index(self, name):
+        """The index of projection ``name`` (a clear error names the declared ones)."""
+        if name not in self.proj_names:
+            raise ValueError(f"projection {name!r} is not in this network (projections: "
+                             f"{', '.join(self.proj_names) or 'none'})")
+        return self.proj_names.index(name)
+
+    def projections(self):
+        """[(name, post population, pre population, learnable, entries)] of every projection."""
+        counts = {True: np.bincount(self.j_proj, minlength=len(self.proj_names)),
+                  False: np.bincount(self.k_proj, minlength=len(self.proj_names))}
+        return [(name, self.pop_names[post], self.pop_names[pre], bool(lrn), int(counts[bool(lrn)][i]))
+                for i, (name, (post, pre, lrn)) in enumerate(zip(self.proj_names, self.proj_table))]
+
+    def projection_matrix(self, name):
+        """The couplings of projection ``name`` alone, [N, N] (post, pre) scipy CSR."""
+        i = self.projection_index(name)
+        m, ids = ("j", self.j_proj) if self.proj_table[i, 2] else ("k", self.k_proj)
+        mine = ids == i
+        indptr = getattr(self, m + "_indptr")
+        before = np.concatenate([[0], np.cumsum(mine)])      # entries of i before each position
+        sub = before[indptr]                                  # its CSC column pointers
+        return _to_csr(sub, getattr(self, m + "_indices")[mine], getattr(self, m + "_data")[mine], self.n)
+
     def learnable(self):
         """The learnable couplings J [post, pre] as a scipy CSR matrix (a copy)."""
         return _to_csr(self.j_indptr, self.j_indices, self.j_data, self.n)
@@ -144,14 +191,17 @@ class CompiledNetwork:
         from .fields import external_field
         return external_field(self, x, y, lam_x, lam_y)
 
-    def content_hash(self):
-        """SHA-256 over every array (dtype, shape, bytes) and scalar."""
+    def content_hash(self, identity=True):
+        """SHA-256 over every array (dtype, shape, bytes) and scalar (``identity=False``:
+        without the projection identity, as format version 2 of the files had it)."""
         h = hashlib.sha256()
-        for name in self.ARRAYS:
+        for name in self.ARRAYS if identity else [a for a in self.ARRAYS if a not in IDENTITY]:
             a = np.ascontiguousarray(getattr(self, name))
             h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
             h.update(a.tobytes())
         h.update(json.dumps([self.n, list(self.pop_names), self.lam_x, self.lam_y, self.meta]).encode())
+        if identity:
+            h.update(json.dumps(list(self.proj_names)).encode())
         return h.hexdigest()
 
     def copy(self):
@@ -162,6 +212,31 @@ class CompiledNetwork:
 
 def _to_csr(indptr, indices, data, n):
     return sp.csc_matrix((data.copy(), indices, indptr), shape=(n, n)).tocsr()
+
+
+def default_identity(n, pop_names, pop_offsets, j_indptr, j_indices, k_indptr, k_indices):
+    """(proj_names, proj_table, j_proj, k_proj) of a network given without them: one
+    projection per (post population, pre population) block of J, then of K, that
+    has entries, named as :meth:`neurosim.Network.connect` names them."""
+    sizes = np.diff(np.asarray(pop_offsets, dtype=np.int64))
+    P = len(sizes)
+    if (sizes < 0).any() or len(pop_names) != P:
+        return (), np.zeros((0, 3), np.int64), np.zeros(0, PROJ_ID), np.zeros(0, PROJ_ID)  # check_ir says why
+    pop_of = np.repeat(np.arange(P), sizes)
+    names, table, ids = [], [], []
+    for learnable, indptr, indices in ((1, j_indptr, j_indices), (0, k_indptr, k_indices)):
+        indptr, indices = np.asarray(indptr), np.asarray(indices)
+        if (pop_of.size != n or indices.dtype.kind not in "iu" or indptr.ndim != 1 or indptr.size != n + 1 or indices.size != indptr[-1]
+                or (np.diff(indptr) < 0).any() or indices.size and (indices.min() < 0 or indices.max() >= n)):
+            return (), np.zeros((0, 3), np.int64), np.zeros(0, PROJ_ID), np.zeros(0, PROJ_ID)  # check_ir says why
+        cols = np.repeat(np.arange(n), np.diff(indptr))
+        blocks, inverse = np.unique(pop_of[indices] * P + pop_of[cols], return_inverse=True)
+        ids.append((len(names) + inverse.reshape(-1)).astype(PROJ_ID))
+        for b in blocks:
+            post, pre = divmod(int(b), P)
+            names.append(projection_name(pop_names[post], pop_names[pre], learnable, names))
+            table.append((post, pre, learnable))
+    return tuple(names), np.array(table, dtype=np.int64).reshape(-1, 3), ids[0], ids[1]
 
 
 def _values_at(cn, prefix, M):
@@ -177,29 +252,27 @@ def _values_at(cn, prefix, M):
 
 
 def _assemble(network, learnable):
-    """Global CSC of the learnable (or fixed) projections; overlaps are errors."""
+    """Global CSC (indptr, indices, data, projection ids) of the learnable (or
+    fixed) projections, in declaration order; overlaps are errors."""
     off = network.offsets()
     n = network.n
-    rows, cols, vals = [], [], []
-    for p in network.projections:
+    rows, cols, vals, ids = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)], [np.zeros(0, np.int64)]
+    for i, p in enumerate(network.projections):
         if p.learnable != learnable:
             continue
         coo = p.weights.tocoo()
         rows.append(coo.row + off[p.post])
         cols.append(coo.col + off[p.pre])
         vals.append(coo.data)
-    if rows:
-        r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    else:
-        r = c = np.zeros(0, dtype=np.int64)
-        v = np.zeros(0)
-    key = r.astype(np.int64) * n + c
-    if np.unique(key).size != key.size:
+        ids.append(np.full(coo.nnz, i))
+    r, c, v, pid = (np.concatenate(a) for a in (rows, cols, vals, ids))
+    order = np.lexsort((r, c))            # by pre-neuron (column), then post-neuron
+    r, c = r[order], c[order]
+    if np.any((r[1:] == r[:-1]) & (c[1:] == c[:-1])):
         kind = "learnable" if learnable else "fixed"
         raise ValueError(f"two {kind} projections cover the same pair of neurons; merge them into one")
-    M = sp.csc_matrix((v.astype(np.float64), (r, c)), shape=(n, n))
-    M.sort_indices()
-    return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data.astype(np.float64)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=n))]).astype(np.int64)
+    return indptr, r.astype(INDEX), v[order].astype(np.float64), pid[order]
 
 
 def compile(network, dense_threshold=None, dtype="float64"):
@@ -209,15 +282,20 @@ def compile(network, dense_threshold=None, dtype="float64"):
     density nnz / N**2 from which a coupling map is stored as a dense block.
     ``dtype``: "float64" (the default, the reference precision) or "float32"
     (opt-in for speed: couplings and recurrent fields in single precision)."""
-    from .network import Network
     if not isinstance(network, Network):
         raise TypeError(f"network must be a neurosim.Network, got {type(network).__name__}")
     if not network.populations:
         raise ValueError("network has no population: call add_population first")
     n = network.n
     pops = network.populations
-    jp, ji, jv = _assemble(network, True)
-    kp, ki, kv = _assemble(network, False)
+    name_projections(network.projections)
+    jp, ji, jv, j_proj = _assemble(network, True)
+    kp, ki, kv, k_proj = _assemble(network, False)
+    projs = network.projections
+    if len(projs) > np.iinfo(PROJ_ID).max:
+        raise ValueError(f"the network declares {len(projs)} projections; the IR holds at most "
+                         f"{np.iinfo(PROJ_ID).max}: merge some")
+    index = {p.name: i for i, p in enumerate(pops)}
     w_in = network.w_in if network.w_in is not None else np.zeros((n, 0))
     mask = network.w_in_mask if network.w_in_mask is not None else w_in != 0
     w_back = network.w_back if network.w_back is not None else np.zeros((n, 0))
@@ -244,6 +322,10 @@ def compile(network, dense_threshold=None, dtype="float64"):
         lam_x=float(network.lam_x),
         lam_y=float(network.lam_y),
         meta=json.dumps(network.meta, sort_keys=True, default=str),
+        proj_names=tuple(p.name for p in projs),
+        proj_table=np.array([(index[p.post], index[p.pre], int(p.learnable)) for p in projs],
+                            dtype=np.int64).reshape(-1, 3),
+        j_proj=j_proj.astype(PROJ_ID), k_proj=k_proj.astype(PROJ_ID),
         dense_threshold=dense_threshold,
         dtype=dtype,
     )

@@ -3,8 +3,9 @@
 Nodes 0..N-1 are the neurons in global order, with attributes ``population``,
 ``j_d``, ``a_in``, ``a_back``, ``a_out``. An edge j -> i (pre -> post) is the
 coupling of s_j onto h_i (Eq. 82: J_ij if ``learnable``, else a fixed K_ij) with
-attributes ``weight`` and ``learnable``. Graph attributes: ``seed``, ``lam_x``,
-``lam_y``, ``meta``, ``populations`` [(name, size)], ``w_in``, ``w_in_mask``,
+attributes ``weight``, ``learnable`` and ``projection`` (its name). Graph attributes:
+``seed``, ``lam_x``, ``lam_y``, ``meta``, ``populations`` [(name, size)],
+``projections`` [(name, post, pre, learnable)], ``w_in``, ``w_in_mask``,
 ``w_back``, ``w_out`` (arrays or None; their neuron axis follows the order of
 ``G.nodes``, which is 0..N-1 for a graph written here). The round trip is exact: compiling the
 network rebuilt from the graph gives the same IR, bit for bit.
@@ -26,7 +27,8 @@ def network_to_networkx(net):
     """The network as an ``nx.DiGraph`` (see the module docstring)."""
     G = nx.DiGraph()
     G.graph.update(seed=net.seed, lam_x=net.lam_x, lam_y=net.lam_y, meta=copy.deepcopy(net.meta),
-                   populations=[(p.name, p.size) for p in net.populations])
+                   populations=[(p.name, p.size) for p in net.populations],
+                   projections=[(p.name, p.post, p.pre, bool(p.learnable)) for p in net.projections])
     G.graph.update({k: None if getattr(net, k) is None else np.array(getattr(net, k)) for k in MAPS})
     for p in net.populations:
         G.add_nodes_from(_population_nodes(p, len(G)))
@@ -38,7 +40,7 @@ def network_to_networkx(net):
         if clash:
             raise ValueError(f"edge {clash[0][0]} -> {clash[0][1]} is covered by two projections; "
                              "a DiGraph holds one coupling per pair")
-        G.add_edges_from((int(j), int(i), {"weight": float(w), "learnable": proj.learnable})
+        G.add_edges_from((int(j), int(i), {"weight": float(w), "learnable": proj.learnable, "projection": proj.name})
                          for j, i, w in zip(pre, post, coo.data))
     return G
 
@@ -138,18 +140,50 @@ def _add_population(net, name, attrs):
 
 
 def _add_projections(net, G, index):
-    """One projection per (post population, pre population, learnable)."""
+    """The projections recorded in the graph attribute ``projections`` (each edge
+    names its own), else one per (post population, pre population, learnable)."""
     pre, post, weight, learnable = _edge_arrays(G, index, plain=False)
     off = net.offsets()
     bounds = np.array([off[p.name] for p in net.populations] + [net.n])
     pop_pre, pop_post = np.searchsorted(bounds, pre, "right") - 1, np.searchsorted(bounds, post, "right") - 1
-    for key in sorted(set(zip(pop_post.tolist(), pop_pre.tolist(), learnable.tolist()))):
-        sel = (pop_post == key[0]) & (pop_pre == key[1]) & (learnable == key[2])
-        po, pr = net.populations[key[0]], net.populations[key[1]]
+    recorded = G.graph.get("projections")
+    if recorded is None:
+        groups = [(None, *key, (pop_post == key[0]) & (pop_pre == key[1]) & (learnable == key[2]))
+                  for key in sorted(set(zip(pop_post.tolist(), pop_pre.tolist(), learnable.tolist())))]
+    else:
+        groups = _recorded_projections(net, G, recorded, pop_post, pop_pre, learnable)
+    for name, po, pr, lrn, sel in groups:
+        po, pr = net.populations[po], net.populations[pr]
         r, c = post[sel] - off[po.name], pre[sel] - off[pr.name]
         A = _csr(r, c, np.ones(r.size, dtype=bool), po.size, pr.size)
         net.connect(po.name, pr.name, pattern=A, weights=_csr(r, c, weight[sel], po.size, pr.size),
-                    learnable=bool(key[2]))
+                    learnable=bool(lrn), name=name)
+
+
+def _recorded_projections(net, G, recorded, pop_post, pop_pre, learnable):
+    """[(name, post index, pre index, learnable, edge selection)] of the graph's
+    ``projections`` list, each edge checked against the projection it names."""
+    pops = [p.name for p in net.populations]
+    tags = np.array([d.get("projection") for _, _, d in G.edges(data=True)], dtype=object)
+    groups = []
+    for item in recorded:
+        name, post, pre, lrn = item
+        if post not in pops or pre not in pops:
+            raise ValueError(f"graph attribute 'projections': {name!r} names a population that is not declared")
+        sel = tags == name
+        groups.append((name, pops.index(post), pops.index(pre), bool(lrn), sel))
+        wrong = sel & ((pop_post != pops.index(post)) | (pop_pre != pops.index(pre)) | (learnable != bool(lrn)))
+        if wrong.any():
+            u, v, _ = list(G.edges(data=True))[int(np.flatnonzero(wrong)[0])]
+            raise ValueError(f"edge {u!r} -> {v!r} names projection {name!r} ({pre} -> {post}, learnable={lrn}) "
+                             "but joins other populations or has another learnable flag")
+    known = set(name for name, *_ in recorded)
+    stray = [k for k, t in enumerate(tags) if t not in known]
+    if stray:
+        u, v, d = list(G.edges(data=True))[stray[0]]
+        raise ValueError(f"edge {u!r} -> {v!r} has projection {d.get('projection')!r}, which the graph "
+                         f"attribute 'projections' does not list")
+    return groups
 
 
 def _edge_arrays(G, index, plain):

@@ -11,9 +11,9 @@ the registered kind that wrote it:
   (JSON); datasets pop_sizes, pop_j_d, a_in, a_back, a_out (the population masks
   end to end), optional w_in, w_in_mask, w_back, w_out; group ``projections``
   (attribute count) with one group ``0``, ``1``, ... per projection: attributes
-  post, pre, learnable, shape; datasets indptr, indices, data (the CSR weights).
+  name, post, pre, learnable, shape; datasets indptr, indices, data (the CSR weights).
 - ``compiled``: one dataset per ``CompiledNetwork.ARRAYS`` entry; attributes n,
-  pop_names (JSON), lam_x, lam_y, meta, content_hash (checked on load).
+  pop_names and proj_names (JSON), lam_x, lam_y, meta, content_hash (checked on load).
 - ``result``: datasets states, steps, converged, flips, optional trajectory.
 - ``array``: dataset value (any numeric or bool numpy array).
 - ``dict``: attribute keys (JSON list, in order); one group per key.
@@ -47,7 +47,7 @@ import h5py
 import numpy as np
 import scipy.sparse as sp
 
-from .compiled import CompiledNetwork
+from .compiled import IDENTITY, CompiledNetwork
 from .engine import RelaxResult
 from .files import atomic_path, exists_error
 from .network import Network, Population, Projection
@@ -56,7 +56,7 @@ from .validate import check_array, check_compressed
 from .version import __version__
 
 FORMAT = "neurosim"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 ROOT_ATTRS = ("format", "format_version", "kind", "neurosim_version", "created", "user_attrs")
 USERBLOCK = 512                  # bytes before the HDF5 part: the seal (see :func:`seal`)
 SEAL = b"neurosim sha256 "
@@ -67,11 +67,12 @@ KINDS = {}
 """Registered kinds: name -> Kind(cls, write(group, obj), read(group) -> obj,
 summarize(obj) -> dict or None). Use :func:`register_kind` to add one."""
 
-MIGRATIONS = {1: lambda root: None}
+MIGRATIONS = {1: lambda root: None, 2: lambda root: _add_projection_identity(root)}
 """Format upgrades: version v -> function(root) that rewrites an in-memory copy
 of a version-v file into version v + 1 in place. Version 1 is the first format;
 version 2 adds the seal (:func:`seal`) and nothing else, so a version-1 file
-reads as it is (without that check)."""
+reads as it is (without that check); version 3 adds the projection identity of
+compiled networks (:func:`_add_projection_identity`) and projection names."""
 
 
 class NeurosimFileError(ValueError):
@@ -261,7 +262,8 @@ def _write_network(g, net):
     projs.attrs["count"] = len(net.projections)
     for i, p in enumerate(net.projections):
         q = projs.create_group(str(i))
-        q.attrs["post"], q.attrs["pre"], q.attrs["learnable"] = p.post, p.pre, bool(p.learnable)
+        q.attrs["name"], q.attrs["post"], q.attrs["pre"] = p.name, p.post, p.pre
+        q.attrs["learnable"] = bool(p.learnable)
         w = p.weights.tocsr()
         q.attrs["shape"] = np.array(w.shape, dtype=np.int64)
         for part, _, _ in _CSR_LAYOUT:
@@ -306,18 +308,22 @@ def _read_projection(q, size_of):
         raise _bad(q, f"weights are not a valid CSR matrix: {e}") from None
     w = sp.csr_matrix((csr["data"], csr["indices"], csr["indptr"]), shape=shape)
     w.indices, w.indptr = csr["indices"], csr["indptr"]   # scipy may narrow the index dtype
-    return Projection(post, pre, w, bool(_attr(q, "learnable")))
+    name = q.attrs.get("name")          # absent before format version 3: the default name
+    if name is not None and not isinstance(name, str):
+        raise _bad(q, f"attribute 'name' must be a string, got {name!r}")
+    return Projection(post, pre, w, bool(_attr(q, "learnable")), name)
 
 
 # ------------------------------------------------------------------ compiled
-_COMPILED_SCALARS = ("n", "pop_names", "lam_x", "lam_y", "meta")
+_COMPILED_SCALARS = ("n", "pop_names", "lam_x", "lam_y", "meta", "proj_names")
 _COMPILED_LAYOUT = (
     ("pop_offsets", "iu", ("P+1",)),
     *((f"{c}{part}", kinds, (dim,)) for c, nnz in (("j", "nnz_J"), ("k", "nnz_K")) for part, kinds, dim in (
         ("_indptr", "iu", "N+1"), ("_indices", "iu", nnz), ("_data", "f", nnz))),
     ("j_d", "f", ("N",)), *((m, "b", ("N",)) for m in _MASKS),
     ("w_in", "f", ("N", "D")), ("w_in_mask", "b", ("N", "D")),
-    ("w_back", "f", ("N", "C")), ("w_out", "f", ("C_out", "N")))
+    ("w_back", "f", ("N", "C")), ("w_out", "f", ("C_out", "N")),
+    ("proj_table", "iu", ("P_proj", "3")), ("j_proj", "iu", ("nnz_J",)), ("k_proj", "iu", ("nnz_K",)))
 
 
 def _write_compiled(g, cn):
@@ -326,23 +332,49 @@ def _write_compiled(g, cn):
         _write_array(g, name, getattr(cn, name))
     g.attrs["n"] = int(cn.n)
     g.attrs["pop_names"] = json.dumps(list(cn.pop_names))
+    g.attrs["proj_names"] = json.dumps(list(cn.proj_names))
     g.attrs["lam_x"], g.attrs["lam_y"], g.attrs["meta"] = cn.lam_x, cn.lam_y, cn.meta
     g.attrs["content_hash"] = cn.content_hash()
 
 
-def _read_compiled(g):
+def _read_compiled(g, identity=True):
+    """The CompiledNetwork of group g (``identity=False``: a version-2 group, without
+    the projection identity, which is then derived), its stored hash checked."""
     n, names = int(_attr(g, "n")), tuple(_json_attr(g, "pop_names"))
-    arr = _read_arrays(g, _COMPILED_LAYOUT, {"N": n, "N+1": n + 1, "P+1": len(names) + 1})
+    dims = {"N": n, "N+1": n + 1, "P+1": len(names) + 1, "3": 3}
+    layout = _COMPILED_LAYOUT if identity else [e for e in _COMPILED_LAYOUT if e[0] not in IDENTITY]
+    arr = _read_arrays(g, layout, dims)
+    if identity:
+        arr["proj_names"] = _json_attr(g, "proj_names")
+        if not isinstance(arr["proj_names"], list):
+            raise _bad(g, f"attribute 'proj_names' must be a JSON list, got {arr['proj_names']!r}")
     try:
         cn = CompiledNetwork(n=n, pop_names=names, lam_x=_attr(g, "lam_x"), lam_y=_attr(g, "lam_y"),
                              meta=_attr(g, "meta"), **arr)
     except ValueError as e:
         raise _bad(g, f"not a valid network: {e}") from None
-    stored, actual = _attr(g, "content_hash"), cn.content_hash()
+    stored, actual = _attr(g, "content_hash"), cn.content_hash(identity)
     if stored != actual:
         raise _bad(g, f"content hash mismatch (stored {stored[:16]}..., computed {actual[:16]}...): "
                       "the file is corrupt or was edited")
     return cn
+
+
+def _add_projection_identity(root):
+    """Format 2 -> 3: every compiled network gets its projection identity (one
+    projection per population block of J and of K: the IR's default), after its
+    version-2 content hash is checked; its hash then covers the identity too."""
+    found = []
+    root.visititems(lambda name, node: found.append(node) if isinstance(node, h5py.Group)
+                    and node.attrs.get("kind") == "compiled" else None)
+    if root.attrs.get("kind") == "compiled":
+        found.append(root)
+    for g in found:
+        cn = _read_compiled(g, identity=False)
+        for name in IDENTITY[1:]:
+            _write_array(g, name, getattr(cn, name))
+        g.attrs["proj_names"] = json.dumps(list(cn.proj_names))
+        g.attrs["content_hash"] = cn.content_hash()
 
 
 # -------------------------------------------------------------------- result

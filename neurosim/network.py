@@ -36,12 +36,44 @@ class Population:
 @dataclass
 class Projection:
     """Couplings from population ``pre`` onto ``post``: ``weights`` is a CSR
-    matrix [post.size, pre.size] whose stored entries are the pattern A."""
+    matrix [post.size, pre.size] whose stored entries are the pattern A.
+    ``name`` identifies it in the IR (per-projection learning rates, margins,
+    decay, quantisation and Lava connections)."""
 
     post: str
     pre: str
     weights: sp.csr_matrix
     learnable: bool
+    name: str = None
+
+
+def projection_name(post, pre, learnable, taken=()):
+    """The default name of a projection of ``pre`` onto ``post``: ``"post<-pre"``
+    (learnable) or ``"post<-pre:fixed"``, then ``#2``, ``#3``, ... while the name
+    is in ``taken``."""
+    base = f"{post}<-{pre}" + ("" if learnable else ":fixed")
+    name, k = base, 1
+    while name in taken:
+        k += 1
+        name = f"{base}#{k}"
+    return name
+
+
+def name_projections(projections):
+    """Give every unnamed projection its default name (in place), and check that
+    the names are distinct non-empty strings."""
+    taken = {p.name for p in projections if p.name is not None}
+    for p in projections:
+        if p.name is None:
+            p.name = projection_name(p.post, p.pre, p.learnable, taken)
+            taken.add(p.name)
+    names = [p.name for p in projections]
+    bad = [n for n in names if not isinstance(n, str) or not n]
+    if bad:
+        raise ValueError(f"a projection name must be a non-empty string, got {bad[0]!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"projection {next(n for n in names if names.count(n) > 1)!r} is declared twice")
+    return projections
 
 
 @dataclass
@@ -63,6 +95,7 @@ class Network:
 
     def __post_init__(self):
         check_int("seed", self.seed, lo=0)
+        name_projections(self.projections)
         self.lam_x, self.lam_y = check_real("lam_x", self.lam_x, lo=0), check_real("lam_y", self.lam_y, lo=0)
 
     # ----------------------------------------------------------------- helpers
@@ -108,7 +141,7 @@ class Network:
         return pop
 
     def connect(self, post, pre, pattern="random", rho=None, weights=None, scale=None,
-                learnable=True, blocks=None):
+                learnable=True, blocks=None, name=None):
         """Couple population ``pre`` onto ``post`` (J[post, pre]).
 
         pattern: ``"random"`` (each entry present with probability ``rho``),
@@ -123,14 +156,25 @@ class Network:
         realised density for non-random patterns); a number sets every entry; a
         matrix of shape [post, pre] gives the values on the pattern. A numeric
         (non-boolean) ``pattern`` matrix with ``weights=None`` gives its own values.
+
+        name: how the IR, the trainer (``TrainConfig.projections``: eta, kappa
+        and decay of this projection), quantisation and Lava name it; default
+        ``"post<-pre"`` (``"post<-pre:fixed"`` when not learnable, then ``#2``, ...).
         """
         po, pr = self.population(post), self.population(pre)
         check_bool("learnable", learnable)
+        taken = {p.name for p in self.projections}
+        if name is None:
+            name = projection_name(post, pre, learnable, taken)
+        elif not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty string, got {name!r}")
+        elif name in taken:
+            raise ValueError(f"name: projection {name!r} is declared twice")
         A, values = make_pattern(pattern, po.size, pr.size, rho, blocks, self.rng, square=post == pre)
         if weights is None and values is not None:
             weights = values
         W = _fill_weights(A, weights, scale, rho, pr.size, self.rng)
-        self.projections.append(Projection(post, pre, W, bool(learnable)))
+        self.projections.append(Projection(post, pre, W, bool(learnable), name))
         return self.projections[-1]
 
     def couple_chain(self, left, right, lam_l, lam_r):

@@ -173,3 +173,35 @@ def check_ir(f):
         check_real(lam, f[lam], lo=0)
     if not isinstance(f["meta"], str):
         raise ValueError(f"meta must be a JSON string, got {type(f['meta']).__name__}")
+    check_projections(f, off)
+
+
+def check_projections(f, pop_offsets):
+    """The projection identity of an IR: distinct names, a table of (post, pre,
+    learnable) rows naming declared populations, and every entry of J (K) owned
+    by a learnable (fixed) projection whose blocks hold it."""
+    names, table = f["proj_names"], f["proj_table"]
+    if (not isinstance(names, tuple) or len(set(names)) != len(names)
+            or not all(isinstance(p, str) and p for p in names)):
+        raise ValueError(f"proj_names must be a tuple of distinct non-empty strings, got {names!r}")
+    n_pops = len(pop_offsets) - 1
+    table = check_array("proj_table", table, "i", (len(names), 3))
+    if table.size and (table[:, :2].min() < 0 or table[:, :2].max() >= n_pops or not np.isin(table[:, 2], (0, 1)).all()):
+        raise ValueError(f"proj_table rows must be (post, pre) population indices in [0, {n_pops}) and "
+                         "learnable 0 or 1")
+    pop_of = np.repeat(np.arange(n_pops), np.diff(pop_offsets))
+    for m, learnable in (("j", 1), ("k", 0)):
+        indptr, indices = f[f"{m}_indptr"], f[f"{m}_indices"]
+        ids = check_array(f"{m}_proj", f[f"{m}_proj"], "i", (indices.size,))
+        if not ids.size:
+            continue
+        if ids.min() < 0 or ids.max() >= len(names):
+            raise ValueError(f"{m}_proj must hold projection indices in [0, {len(names)})")
+        rows = table[ids]
+        cols = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+        bad = (rows[:, 2] != learnable) | (rows[:, 0] != pop_of[indices]) | (rows[:, 1] != pop_of[cols])
+        if bad.any():
+            q = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{m}_proj: entry ({int(indices[q])}, {int(cols[q])}) is given to projection "
+                             f"{names[int(ids[q])]!r}, which does not hold it (its populations or its "
+                             f"learnable flag differ)")

@@ -1,5 +1,7 @@
 """HDF5 files: bit-exact round trips, atomic writes, clear errors on bad files."""
 import os
+import shutil
+from pathlib import Path
 from dataclasses import fields, is_dataclass
 
 import h5py
@@ -244,7 +246,8 @@ def test_newer_format_version(tmp_path, cn):
     path = nio.save(cn, tmp_path / "cn.h5")
     set_root_attr(path, format_version=nio.FORMAT_VERSION + 1)
     reseal(path)
-    with pytest.raises(NeurosimFileError, match="format version 3 .*reads format version 2.*upgrade neurosim"):
+    v = nio.FORMAT_VERSION
+    with pytest.raises(NeurosimFileError, match=f"format version {v + 1} .*reads format version {v}.*upgrade neurosim"):
         nio.load(path)
 
 
@@ -335,7 +338,7 @@ def test_malformed_network_file(tmp_path, net, edit, match):
 def test_describe(tmp_path, net, cn, result):
     path = nio.save({"network": net, "result": result}, tmp_path / "run.h5")
     d = nio.describe(path)
-    assert d["kind"] == "dict" and d["format_version"] == 2 and d["neurosim_version"] == ns.__version__
+    assert d["kind"] == "dict" and d["format_version"] == nio.FORMAT_VERSION and d["neurosim_version"] == ns.__version__
     n, r = d["items"]["network"], d["items"]["result"]
     assert n["kind"] == "network" and n["n"] == 60
     assert n["populations"] == [{"name": "a", "size": 30, "j_d": 0.5}, {"name": "b", "size": 30, "j_d": 0.2}]
@@ -375,3 +378,42 @@ def test_registry_and_groups_in_another_file(tmp_path, cn):
     with pytest.raises(NeurosimFileError, match="unknown kind 'counter'") as err:
         nio.load(saved)
     assert str(saved) in str(err.value)
+
+
+FORMAT2 = Path(__file__).parent / "data" / "format2_compiled.h5"
+
+
+def format2_network():
+    """The network tests/data/format2_compiled.h5 was compiled from (by neurosim at format version 2)."""
+    net = ns.Network(seed=1)
+    net.add_population("a", 6)
+    net.add_population("b", 6)
+    net.connect("a", "a", rho=0.5)
+    net.connect("b", "a", rho=0.5)
+    net.couple_chain("a", "b", 0.5, 0.5)
+    return net
+
+
+def test_a_format2_compiled_network_gets_its_projection_identity():
+    """A file written before projections had an identity loads with one projection
+    per population block and map, named as connect names them."""
+    old, fresh = nio.load(FORMAT2), ns.compile(format2_network())
+    assert sorted(old.proj_names) == sorted(fresh.proj_names) == ["a<-a", "a<-b:fixed", "b<-a", "b<-a:fixed"]
+    for name in fresh.proj_names:
+        assert (old.projection_matrix(name) != fresh.projection_matrix(name)).nnz == 0
+    for name in cn_fields_without_identity():
+        assert np.array_equal(getattr(old, name), getattr(fresh, name))
+
+
+def cn_fields_without_identity():
+    return [a for a in ns.CompiledNetwork.ARRAYS if not a.endswith("proj") and a != "proj_table"]
+
+
+def test_an_edited_format2_file_fails_its_old_hash(tmp_path):
+    path = tmp_path / "edited.h5"
+    shutil.copy(FORMAT2, path)
+    with h5py.File(path, "r+") as f:
+        f["j_d"][0] = 0.25
+    reseal(path)
+    with pytest.raises(NeurosimFileError, match="content hash mismatch"):
+        nio.load(path)

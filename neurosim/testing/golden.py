@@ -51,6 +51,7 @@ def make(name):
     cn, field, s0 = conformance_inputs(name)
     arrays = {f"net/{k}": np.asarray(getattr(cn, k)) for k in CompiledNetwork.ARRAYS + SCALARS}
     arrays["net/pop_names"] = np.array(cn.pop_names)
+    arrays["net/proj_names"] = np.array(cn.proj_names, dtype=str)
     arrays.update(field=field, s0=s0, seed=np.int64(SEED), max_steps=np.int64(MAX_STEPS))
     M = reference.dense_couplings(cn)
     for case in CASES:
@@ -118,7 +119,8 @@ def _stored(name):
     arrays = read(name)
     kw = {k: arrays[f"net/{k}"] for k in CompiledNetwork.ARRAYS}
     kw.update(n=int(arrays["net/n"]), lam_x=float(arrays["net/lam_x"]), lam_y=float(arrays["net/lam_y"]),
-              meta=str(arrays["net/meta"]), pop_names=[str(v) for v in arrays["net/pop_names"]])
+              meta=str(arrays["net/meta"]), pop_names=[str(v) for v in arrays["net/pop_names"]],
+              proj_names=tuple(str(v) for v in arrays["net/proj_names"]))
     return CompiledNetwork(**kw), arrays
 
 
