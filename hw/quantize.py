@@ -5,12 +5,14 @@ One common scale S per network maps every real quantity to integers,
 ``w_int = round(S w)``, so that the integer field is S times the real one up to
 rounding and sgn(h) is preserved except where |S h| is within rounding of 0:
 
-* learnable J and fixed K: one group each, one weight exponent e >= 0 per group (one
-  per Lava connection): w_int = m 2^e with an even mantissa m in [-254, 254] (the
+* every projection of J and K: one group each (named as the projection), one weight
+  exponent e >= 0 per group (one per Lava connection): w_int = m 2^e with an even
+  mantissa m in [-254, 254] (the
   MIXED sign mode drops the lowest bit; the range is kept symmetric so that -w
   exists for the dual-rail wiring and the -J learning rail). e = 0 unless the group
-  needs more range; the default S = 254 / max|J| puts J at e = 0 with its full
-  8-bit mantissa, as on-chip learning needs;
+  needs more range, so a projection of large weights (a strong chain) costs no
+  resolution to the others; the default S = 254 / max|J| puts every projection of J
+  at e = 0 with its full 8-bit mantissa, as on-chip learning needs;
 * the self-coupling J_D and the external field b become integer neuron parameters
   (``j_d`` and ``bias``, 24-bit state): ``round(S J_D)`` and
   :meth:`QuantizedNetwork.quantize_field` = ``round(S b)``;
@@ -60,7 +62,7 @@ class GroupError:
 class QuantReport:
     scale: float
     groups: dict
-    dendrite_max: dict                 # group -> max_i sum_j |w_int_ij| (per connection accumulator)
+    dendrite_max: dict                 # projection -> max_i sum_j |w_int_ij| (per connection accumulator)
     dendrite_limit: int
     dendrite_overflow: dict            # group -> neurons whose worst case exceeds the accumulator
     state_max: float                   # max_i (sum_j |J + K|_ij + |J_D,i| + |b_i|) in integer units
@@ -81,11 +83,12 @@ class QuantReport:
 
     def table(self):
         """A plain-text table of the report."""
+        width = max([8] + [len(k) for k in self.groups])
         lines = [f"scale S = {self.scale:.6g} (integer = round(S x))",
-                 f"{'group':8s} {'count':>7s} {'exp':>4s} {'step':>10s} {'bits lost':>9s} {'max err':>10s} "
+                 f"{'group':{width}s} {'count':>7s} {'exp':>4s} {'step':>10s} {'bits lost':>9s} {'max err':>10s} "
                  f"{'mean err':>10s} {'bound':>10s} {'saturated':>9s} {'zeroed':>7s}"]
         for g in self.groups.values():
-            lines.append(f"{g.name:8s} {g.count:7d} {g.weight_exp:4d} {g.step:10.4g} {g.bits_lost:9d} "
+            lines.append(f"{g.name:{width}s} {g.count:7d} {g.weight_exp:4d} {g.step:10.4g} {g.bits_lost:9d} "
                          f"{g.max_abs_error:10.4g} {g.mean_abs_error:10.4g} {g.bound:10.4g} {g.saturated:9d} "
                          f"{g.zeroed:7d}")
         for k, v in self.dendrite_max.items():
@@ -105,7 +108,7 @@ class QuantizedNetwork:
     network: object                    # CompiledNetwork with integer J, K, J_D
     profile: object
     scale: float
-    weight_exp: dict                   # "J" / "K" -> exponent of that connection
+    weight_exp: dict                   # projection name -> exponent of its connection
     report: QuantReport
     source_hash: str = ""
 
@@ -204,11 +207,13 @@ def quantize(cn, profile="loihi2", scale=None, field=None, fixed_points=None):
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
     limit = prof.state_max()
     groups, exps, mats = {}, {}, {}
-    for key, M in (("J", cn.learnable()), ("K", cn.fixed())):
-        M = sp.csr_matrix(M)
-        w, e, err = _weights(M.data, S, prof, key)
+    for name, _, _, learnable, _ in cn.projections():
+        M = cn.projection_matrix(name)
+        w, e, err = _weights(M.data, S, prof, name)
         Q = sp.csr_matrix((w, M.indices.copy(), M.indptr.copy()), shape=M.shape)
-        groups[key], exps[key], mats[key] = err, e, Q
+        groups[name], exps[name], mats[name] = err, e, (Q, learnable)
+    J = sum((Q for Q, learnable in mats.values() if learnable), sp.csr_matrix((cn.n, cn.n)))
+    K = sum((Q for Q, learnable in mats.values() if not learnable), sp.csr_matrix((cn.n, cn.n)))
     j_d, groups["J_D"] = _integers(cn.j_d, S, limit, "J_D")
     b_int = None
     if field is not None:
@@ -218,19 +223,19 @@ def quantize(cn, profile="loihi2", scale=None, field=None, fixed_points=None):
         b_int, groups["bias"] = _integers(b, S, limit, "bias")
     # an empty pattern is passed as None: cn.with_couplings cannot index an empty
     # sparse matrix (scipy returns a sparse 0 x 0 result there)
-    qnet = cn.with_couplings(learnable=mats["J"] if mats["J"].nnz else None,
-                             fixed=mats["K"] if mats["K"].nnz else None, j_d=j_d, w_in=cn.w_in * S,
+    qnet = cn.with_couplings(learnable=J if cn.j_indices.size else None,
+                             fixed=K if cn.k_indices.size else None, j_d=j_d, w_in=cn.w_in * S,
                              w_back=cn.w_back * S)
     meta = json.loads(qnet.meta or "{}")
     meta["hw_quantized"] = {"profile": prof.name, "scale": S, "weight_exp": exps}
     qnet.meta = json.dumps(meta, sort_keys=True, default=str)  # qnet is a new copy
 
     dmax, dover = {}, {}
-    for key in ("J", "K"):
-        rowsum = np.asarray(abs(mats[key]).sum(axis=1)).ravel()
+    for key, (Q, _) in mats.items():
+        rowsum = np.asarray(abs(Q).sum(axis=1)).ravel()
         dmax[key] = float(rowsum.max()) if rowsum.size else 0.0
         dover[key] = int(np.sum(rowsum > prof.dendrite_max()))
-    worst = np.asarray(abs(mats["J"]).sum(axis=1)).ravel() + np.asarray(abs(mats["K"]).sum(axis=1)).ravel()
+    worst = np.asarray(abs(J).sum(axis=1)).ravel() + np.asarray(abs(K).sum(axis=1)).ravel()
     worst = worst + np.abs(j_d)
     if b_int is not None:
         worst = worst + np.abs(b_int).max(axis=0)

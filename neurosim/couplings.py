@@ -35,8 +35,8 @@ class CouplingMap:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         self.layout = layout
         self._mask = None  # the pattern as a bool block, made on first use by restore_pattern
-        if layout == "csc":
-            self._data, self.block = data, EMPTY_BLOCK
+        if layout == "csc":  # learning writes the values in place: a read-only array is copied
+            self._data, self.block = (data if data.flags.writeable else data.copy()), EMPTY_BLOCK
         else:
             self._data, self.block = None, np.zeros((self.n, self.n), dtype=data.dtype)
             self._scatter(data)

@@ -253,6 +253,8 @@ def _fill_weights(A, weights, scale, rho, n_pre, rng):
         W = weights.tocsr() if sp.issparse(weights) else sp.csr_matrix(np.asarray(weights, dtype=np.float64))
         if W.shape != A.shape:
             raise ValueError(f"weights must have shape {A.shape}, got {W.shape}")
+        if nnz == 0:
+            return A
         rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
         A.data = np.asarray(W[rows, A.indices], dtype=np.float64).ravel()
         check_finite("weights", A.data)

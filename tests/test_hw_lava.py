@@ -16,6 +16,8 @@ from neurosim import topologies
 from neurosim.hw import quantize
 from neurosim.hw.lava import (ASYNC_REASON, HostAssistedLearner, LavaRunError, LavaTimeoutError,
                               LavaUnsupportedError, OnChipLearner, export, make_spec)
+from neurosim.hw.lava.export import csr_from_parts
+from neurosim.hw.lava.learning import learnable_weights
 from neurosim.hw.lava.runner import LavaWorker, group_alive
 from neurosim.learning.rules import coupling_update, input_update, margin_gate
 from neurosim.testing import load
@@ -88,6 +90,25 @@ def test_fixed_point_wires_equal_numba_on_the_quantized_network(case, wire, mode
     finished(net)
 
 
+def test_each_projection_is_its_own_connection():
+    """The graph follows the IR's projections: one connection (pair) per projection,
+    named as it, holding exactly its couplings; in a worker it relaxes as numba does."""
+    cn = dyadic_network(ns.compile(topologies.chain(2, 12, rho=0.4, j_d=0.3, lam=0.5, seed=2)))
+    s0 = np.random.default_rng(0).choice([-1, 1], cn.n)
+    for wire in ("graded", "dual"):
+        spec = make_spec(cn, s0=s0, wire=wire)
+        assert list(spec["groups"]) == list(cn.proj_names)
+        for name, g in spec["groups"].items():
+            M = cn.projection_matrix(name)
+            assert g["learnable"] == bool(cn.proj_table[cn.projection_index(name), 2])
+            assert np.array_equal(csr_from_parts(g).toarray(), M.toarray())
+    net = export(cn, s0=s0, wire="dual")
+    assert set(net.build().conns) == {name + rail for name in cn.proj_names for rail in "+-"}
+    run = net.run(6, timeout=TIMEOUT)
+    ref = ns.relax(cn, s0=s0[None], max_steps=6)
+    assert np.array_equal(run.states, ref.states[0]) and run.steps == ref.steps[0]
+
+
 def test_fixed_point_needs_representable_integers():
     cn = ns.compile(TOPOLOGY_CASES["core"]())
     with pytest.raises(ValueError, match="quantize the network first"):
@@ -96,9 +117,11 @@ def test_fixed_point_needs_representable_integers():
     with pytest.raises(ValueError, match="field .bias. must be integers"):
         make_spec(qn.network, field=np.full(cn.n, 0.5), fixed_point=True)
     big = qn.network.with_couplings(learnable=qn.network.learnable() * 4)      # up to 1016 = 254 x 2^2
-    assert make_spec(big, fixed_point=True)["groups"]["J"]["exp"] == 2
+    assert {g["exp"] for g in make_spec(big, fixed_point=True)["groups"].values() if g["learnable"]} == {2}
     strong = load("strong_fixed-sync-plus").network      # the conformance case of a connection's exponent
-    assert make_spec(strong, fixed_point=True)["groups"]["K"]["exp"] >= 1
+    groups = make_spec(strong, fixed_point=True)["groups"]
+    assert max(g["exp"] for g in groups.values() if not g["learnable"]) >= 1
+    assert min(g["exp"] for g in groups.values() if g["learnable"]) == 0    # its own exponent, not the strong one's
     odd = qn.network.with_couplings(learnable=qn.network.learnable() + (qn.network.learnable() != 0) * 1.0)
     with pytest.raises(ValueError, match="not representable"):
         make_spec(odd, fixed_point=True)
@@ -247,8 +270,8 @@ def test_host_assisted_learning_equals_the_numba_rule():
             coupling_update(ref, res.states, g_ref, eta)
             assert np.array_equal(states, res.states) and np.array_equal(g, g_ref)
         assert np.array_equal(learner.cn.learnable().toarray(), ref.learnable().toarray())
-        W = learner._call("weights")
-        assert np.array_equal(W["J"].toarray(), ref.learnable().toarray())     # written back to Lava
+        W = learnable_weights(learner._call("weights"), learner.spec, "graded")
+        assert np.array_equal(W.toarray(), ref.learnable().toarray())          # written back to Lava
 
 
 # ---------------------------------------------------------- failures and timeouts

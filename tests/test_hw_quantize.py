@@ -55,14 +55,14 @@ def test_hand_made_weights_scale_errors_and_saturation():
     qn = quantize(cn)
     assert cn.content_hash() == h0                       # pure: the input is untouched
     S = 254 / 0.5
-    assert qn.scale == pytest.approx(S) and qn.weight_exp == {"J": 0, "K": 0}
+    assert qn.scale == pytest.approx(S) and qn.weight_exp == {"p<-p": 0}
     Jq = qn.network.learnable().toarray()
     A = J != 0
     assert np.all(Jq[~A] == 0)
     expect = 2 * np.round(J * S / 2)
     assert np.array_equal(Jq[A], expect[A])
     assert np.all(Jq % 2 == 0) and np.abs(Jq).max() == 254
-    g = qn.report.groups["J"]
+    g = qn.report.groups["p<-p"]
     err = np.abs(J[A] - Jq[A] / S)
     assert g.max_abs_error == pytest.approx(err.max()) and g.mean_abs_error == pytest.approx(err.mean())
     assert g.step == pytest.approx(2 / S) and g.bound == pytest.approx(1 / S) and g.max_abs_error <= g.bound
@@ -71,17 +71,18 @@ def test_hand_made_weights_scale_errors_and_saturation():
     assert qn.network.j_d[0] == np.round(0.3 * S) and qn.report.groups["J_D"].max_abs_error <= 0.5 / S
     # a scale twice too large saturates exactly the weights beyond the range
     q2 = quantize(cn, scale=2 * S)
-    assert q2.weight_exp["J"] == 1                        # e grows instead: nothing saturates
-    assert q2.report.groups["J"].saturated == 0
+    assert q2.weight_exp["p<-p"] == 1                     # e grows instead: nothing saturates
+    assert q2.report.groups["p<-p"].saturated == 0
     tight = dataclasses.replace(LOIHI2, weight_exp_max=0)
     q3 = quantize(cn, profile=tight, scale=2 * S)
     sat = np.abs(np.round(J[A] * 2 * S / 2)) > 127
-    assert q3.report.groups["J"].saturated == int(sat.sum()) == 3   # 0.5, -0.5 and 0.3
+    assert q3.report.groups["p<-p"].saturated == int(sat.sum()) == 3   # 0.5, -0.5 and 0.3
     assert q3.report.saturated == 3
     assert np.abs(q3.network.learnable().toarray()).max() == 254
     ok = ~sat
     e3 = np.abs(J[A] - q3.network.learnable().toarray()[A] / (2 * S))
-    assert np.all(e3[ok] <= q3.report.groups["J"].bound + 1e-15) and np.all(e3[sat] > q3.report.groups["J"].bound)
+    bound = q3.report.groups["p<-p"].bound
+    assert np.all(e3[ok] <= bound + 1e-15) and np.all(e3[sat] > bound)
 
 
 def _one_pop(J, j_d=0.0):
@@ -96,12 +97,32 @@ def test_per_connection_exponent_when_fixed_couplings_are_larger():
     K = np.array([[1.0, 0], [0, -0.75]])
     cn = two_groups(J, K, j_d=0.1)
     qn = quantize(cn)
-    assert qn.weight_exp["J"] == 0 and qn.weight_exp["K"] == 2    # 1.0 * 1016 needs 2^2 x 254
+    assert qn.weight_exp == {"a<-a": 0, "b<-a:fixed": 2}    # 1.0 * 1016 needs 2^2 x 254
     Kq = qn.network.fixed().data
     assert np.all(Kq % (2 * 4) == 0)
-    g = qn.report.groups["K"]
+    g = qn.report.groups["b<-a:fixed"]
     assert g.weight_exp == 2 and g.bits_lost == 3 and g.max_abs_error <= g.bound
     assert g.step == pytest.approx(8 / qn.scale)
+
+
+def test_each_projection_keeps_its_own_exponent():
+    """Two learnable projections an order of magnitude apart: at a scale that
+    pushes the strong one past the 8-bit mantissa, only its exponent grows; the
+    weak one keeps its full resolution (one exponent per Lava connection)."""
+    net = ns.Network(seed=0)
+    net.add_population("a", 3)
+    net.add_population("b", 3)
+    weak = np.array([[0, 0.1, -0.05], [0.02, 0, 0.1], [-0.1, 0.03, 0]])
+    net.connect("a", "a", pattern=weak)
+    net.connect("a", "b", pattern=10 * np.eye(3), name="strong")
+    cn = ns.compile(net)
+    qn = quantize(cn, scale=254 / 1.0)             # |10 S| needs 2^4 x 254 > 2540 > 2^3 x 254
+    assert qn.weight_exp == {"a<-a": 0, "strong": 4}
+    weak_g, strong_g = qn.report.groups["a<-a"], qn.report.groups["strong"]
+    assert strong_g.step == 16 * weak_g.step and weak_g.max_abs_error <= weak_g.bound
+    Jq = qn.network.learnable().toarray()
+    assert np.array_equal(Jq[:3, :3], 2 * np.round(weak * 254 / 2))
+    assert np.all(Jq[:3, 3:][np.eye(3) > 0] == 2540 // 32 * 32)   # a multiple of 2 * 2^4
 
 
 def test_field_kappa_eta_and_dequantize():
@@ -116,7 +137,8 @@ def test_field_kappa_eta_and_dequantize():
     assert gb.count == b.size and gb.max_abs_error <= 0.5 / S + 1e-12
     assert qn.quantize_kappa(0.7) == np.floor(0.7 * S) and qn.quantize_eta(0.01) == max(1, round(0.01 * S))
     back = qn.dequantize()
-    assert np.allclose(back.learnable().toarray(), cn.learnable().toarray(), atol=qn.report.groups["J"].bound + 1e-12)
+    bound = max(qn.report.groups[name].bound for name, *_, learnable, _ in cn.projections() if learnable)
+    assert np.allclose(back.learnable().toarray(), cn.learnable().toarray(), atol=bound + 1e-12)
     assert json.loads(qn.network.meta)["hw_quantized"]["scale"] == pytest.approx(S)
 
 

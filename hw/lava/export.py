@@ -12,11 +12,12 @@ want the Lava objects themselves):
 * one :class:`~neurosim.hw.lava.process.SignNeuron` for all N neurons; the
   self-coupling J_D is a neuron parameter and the constant external field b is its
   bias, so Lava step t computes exactly ``neurosim.relax`` step t;
-* ``Sparse`` synapses built from the CSR matrices: J and K each as one graded
-  connection (``wire="graded"``: +-1 payloads, num_message_bits = 24), or as a
-  pair Sparse(W) on the +1 spike line and Sparse(-W) on the -1 line
+* ``Sparse`` synapses built from the CSR matrices, one connection per projection
+  of the IR (named as the projection, with its own weight exponent in fixed
+  point): a graded connection (``wire="graded"``: +-1 payloads, num_message_bits =
+  24), or a pair Sparse(W) on the +1 spike line and Sparse(-W) on the -1 line
   (``wire="dual"``: binary spikes, what Loihi routes natively and what on-chip
-  learning uses);
+  learning uses; the learnable projections become LearningSparse);
 * every connection's ``a_buff`` preloaded with W s(0), because a Sparse delivers at
   step t what it received at step t - 1 (otherwise step 1 would see no input);
 * for on-chip W_in learning only (``spec["input"]``, set by
@@ -193,13 +194,13 @@ def make_spec(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fix
             raise ValueError("s0 must hold only -1 or +1 (0: a neutral neuron, not updated yet)")
 
     groups = {}
-    for key, M in (("J", cn.learnable()), ("K", cn.fixed())):
-        parts = _csr_parts(M)
+    for name, _, _, learnable, _ in cn.projections():
+        parts = _csr_parts(cn.projection_matrix(name))
         exp = 0
         if fixed_point:
-            parts["data"], exp = split_exponent(parts["data"], prof, group=f"{key} weights")
-        parts["exp"] = exp
-        groups[key] = parts
+            parts["data"], exp = split_exponent(parts["data"], prof, group=f"weights of projection {name!r}")
+        parts["exp"], parts["learnable"] = exp, learnable
+        groups[name] = parts
     j_d = cn.j_d.copy()
     if fixed_point:
         smax = prof.state_max()
@@ -215,7 +216,8 @@ def make_spec(cn, field=None, s0=None, mode="sync", p=1.0, seed=0, sample=0, fix
 # ------------------------------------------------------------------ graph (Lava side)
 class LavaGraph:
     """The Lava objects of one exported network: ``neuron``, ``conns`` (name ->
-    Sparse / LearningSparse, names like ``"J"``, ``"J+"``, ``"J-"``, ``"W_in+"``),
+    Sparse / LearningSparse: a projection's name, or with the dual wire its name
+    and ``+`` / ``-``, and ``"W_in+"``, ``"W_in-"`` for on-chip input),
     ``source`` (the :class:`~neurosim.hw.lava.process.InputSpikes` of on-chip W_in,
     or None), ``run_cfg``. Build with :func:`build_graph`; call :meth:`stop` when done
     (always, in a ``finally``)."""
@@ -224,7 +226,7 @@ class LavaGraph:
         self.spec = spec
         self.neuron = neuron
         self.conns = conns
-        self.rails = rails        # conn name -> ("graded" | "+" | "-", group key)
+        self.rails = rails        # conn name -> ("graded" | "+" | "-", projection name or "W_in")
         self.run_cfg = run_cfg
         self.source = source
         self.started = False
@@ -235,7 +237,7 @@ class LavaGraph:
         self._cache.clear()
 
     def _group(self, key):
-        return self.spec["input"] if key == "W_in" else self.spec["groups"][key]
+        return self.spec["input"] if key == "W_in" else self.spec["groups"].get(key, {"exp": 0})
 
     def weights(self, s=None, x=None):
         """W pre for every connection whose presynaptic vector is given (the state s
@@ -341,7 +343,7 @@ def build_graph(spec, record=0, learning_rule=None, input_rule=None):
     for key, parts in spec["groups"].items():
         if len(parts["data"]) == 0:
             continue
-        rule = learning_rule if key == "J" else None
+        rule = learning_rule if parts["learnable"] else None
         if wire == "dual":
             dual_rail(key, parts, neuron.s_pos, neuron.s_neg, rule)
             continue
@@ -356,7 +358,7 @@ def build_graph(spec, record=0, learning_rule=None, input_rule=None):
         conn = Sparse(weights=zero, num_message_bits=GRADED_BITS, name="none")
         neuron.s_out.connect(conn.s_in)
         conn.a_out.connect(neuron.a_in)
-        conns["none"], rails["none"] = conn, ("graded", "J")
+        conns["none"], rails["none"] = conn, ("graded", "none")
     models = {cls: MODELS[(cls.__name__, fixed)]}
     source = None
     inp = spec.get("input")

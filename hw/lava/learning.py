@@ -100,15 +100,25 @@ def read_weights(graph):
     return {name: sp.csr_matrix(graph.matrix(name)) for name in graph.conns}
 
 
+def learnable_weights(W, spec, rail="+"):
+    """J [post, pre] CSR from the connections ``W`` (name -> CSR, as read_weights
+    gives them): the sum of the learnable projections' connections on ``rail``
+    ("+", "-", or "graded": the single connection of the graded wire)."""
+    n = spec["n"]
+    names = [k if rail == "graded" else k + rail for k, g in spec["groups"].items() if g["learnable"]]
+    return sum((W[k] for k in names if k in W), sp.csr_matrix((n, n)))
+
+
 def set_weights(graph, J):
     """Write the learnable couplings J (CSR [post, pre] on the stored pattern) into
-    the J connection(s) (``J``, or ``J+`` / ``J-``)."""
+    the connections of the learnable projections (each reads its own entries)."""
     J = sp.csr_matrix(J, dtype=np.float64)
     for name, (rail, key) in graph.rails.items():
-        if key != "J" or name == "none":
+        group = graph.spec["groups"].get(key)
+        if group is None or not group["learnable"]:
             continue
         conn = graph.conns[name]
-        exp = graph.spec["groups"]["J"]["exp"]
+        exp = group["exp"]
         W = (J if rail in ("graded", "+") else -J) / float(2 ** exp)
         cur = sp.csr_matrix(conn.weights.get() if graph.started else conn.weights.init)
         new = _on_pattern(cur, W)
@@ -243,7 +253,7 @@ class OnChipLearner(_Session):
             raise ValueError("on-chip learning needs a nonzero weight on every learnable synapse: Lava's "
                              "LearningSparse does not store a zero synapse, so it would drop out of A "
                              f"({int(np.sum(base.j_data == 0))} zero weights on the pattern)")
-        if fixed and spec["groups"]["J"]["exp"] != 0:
+        if fixed and any(g["exp"] for g in spec["groups"].values() if g["learnable"]):
             raise ValueError("fixed-point on-chip learning needs the learnable weights at exponent 0 "
                              "(quantize with the default scale, set by J)")
         eta, kappa = _rate("eta", eta, fixed, 127), _margin("kappa", kappa, fixed)
@@ -293,8 +303,8 @@ class OnChipLearner(_Session):
             raise ValueError("x: W_in learns on chip, so the first round needs the input x")
         out = self._call("learn_round", steps=int(steps), s0=s0, bias=bias, sample=int(sample), x=self._x)
         W = out.pop("weights")
-        out["J"] = W["J+"]
-        out["J_minus_consistent"] = _mirrored(W, "J")
+        out["J"] = learnable_weights(W, self.spec)
+        out["J_minus_consistent"] = bool(abs(out["J"] + learnable_weights(W, self.spec, "-")).max() == 0)
         if self.on_in is not None:
             self.w_in[self.on_in] = W["W_in+"].toarray()[self.on_in] / self.lam_x
             out["W_in"] = self.w_in.copy()

@@ -41,6 +41,29 @@ def _kappa_in(text):
         raise argparse.ArgumentTypeError(f"must be 'shared' or a finite number, got {text!r}") from None
 
 
+def _projection_rule(text):
+    """``NAME:KEY=V[,KEY=V]`` (keys eta, kappa, decay), checked; kept as written."""
+    from ..learning.config import check_projection_rules
+    parse_projection_rule(text, check_projection_rules)
+    return text
+
+
+def parse_projection_rule(text, check=None):
+    """(name, {key: value}) of a ``--projection`` value; ``check`` validates the dict."""
+    name, _, values = text.rpartition(":")
+    try:
+        own = {k.strip(): float(v) for k, v in (item.split("=") for item in values.split(","))}
+        if check is not None:
+            check({name: own})
+    except ValueError as e:
+        detail = "" if "=" not in values else f" ({e})"
+        raise argparse.ArgumentTypeError(f"must be NAME:KEY=VALUE[,KEY=VALUE] with keys eta, kappa, decay "
+                                         f"(e.g. 'layer1<-layer0:eta=0.001,kappa=0.5'), got {text!r}{detail}") from None
+    if not name:
+        raise argparse.ArgumentTypeError(f"must start with a projection name, got {text!r}")
+    return name, own
+
+
 def add_train_args(p):
     """The flags of ``neurosim train``."""
     from ..learning.config import CHOICES, PROTOCOLS
@@ -78,6 +101,9 @@ def add_train_args(p):
     p.add_argument("--decay-j", type=NONNEG, help="weight decay of J (default: the protocol's)")
     p.add_argument("--decay-out", type=NONNEG, help="weight decay of W_out (default: the protocol's)")
     p.add_argument("--decay-in", type=NONNEG, default=0.0, help="weight decay of W_in")
+    p.add_argument("--projection", type=_projection_rule, action="append", metavar="NAME:KEY=V[,KEY=V]",
+                   help="a projection of J with its own eta, kappa and/or decay, e.g. 'layer1<-layer1:eta=0.001' "
+                        "(repeatable; names: 'post<-pre' as the topology declares them)")
     add_mode(p)
     p.add_argument("--max-steps", type=BUDGET, help="steps per relaxation phase (Table V: 5)")
     p.add_argument("--warmup", type=STEPS, help="warmup steps (default: the number of layers)")
@@ -127,7 +153,8 @@ def config_from_args(args):
         kappa_in=None if args.kappa_in == "shared" else args.kappa_in, kappa_out=args.kappa_out,
         decay_j=args.decay_j, decay_in=args.decay_in, decay_out=args.decay_out, lam_x=args.lam_x, lam_y=args.lam_y,
         mode=args.mode, p=args.p, max_steps=args.max_steps, warmup=args.warmup, approximate=args.approximate, gamma=args.gamma,
-        variant=args.rule, readout=args.readout, seed=args.seed, eval_samples=args.eval_samples)
+        variant=args.rule, readout=args.readout, seed=args.seed, eval_samples=args.eval_samples,
+        projections=dict(parse_projection_rule(v) for v in args.projection or ()) or None)
     return {"reservoir": reservoir(cfg), "random-features": random_features(cfg)}.get(args.baseline, cfg)
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import MODES
-from ..validate import check_nonneg, check_nonneg_int, check_positive_int, check_unit
+from ..validate import check_nonneg, check_nonneg_int, check_positive_int, check_real, check_unit
 from .presets import DATA, PROTOCOLS  # noqa: F401  (DATA re-exported)
 
 VARIANTS = ("asym", "sym1", "sym2")
@@ -86,6 +86,8 @@ class TrainConfig:
     gate_threshold: str = None
     eta_units: str = None
     evaluate: str = None
+    projections: dict = None     # {projection name: {"eta", "kappa", "decay"}}: that projection's own eta_j,
+                                 # kappa_j, decay_j (e.g. {"layer1<-layer0": {"eta": 0.001}})
 
     def validated(self):
         """A checked copy with the protocol's values filled in: every field has a
@@ -120,12 +122,36 @@ class TrainConfig:
         for name, options in CHOICES.items():
             if getattr(c, name) not in options:
                 raise ValueError(f"{name} must be one of {options}, got {getattr(c, name)!r}")
-        return c
+        return dataclasses.replace(c, projections=check_projection_rules(c.projections))
+
+
+PROJECTION_KEYS = ("eta", "kappa", "decay")
+
+
+def check_projection_rules(rules):
+    """``TrainConfig.projections`` checked: {name: {key: number}} with keys in
+    PROJECTION_KEYS, eta and decay >= 0 (a checked copy; None gives {})."""
+    if rules is None:
+        return {}
+    if not isinstance(rules, dict):
+        raise ValueError(f"projections must be a dict {{projection name: {{'eta'|'kappa'|'decay': number}}}}, "
+                         f"got {type(rules).__name__}")
+    out = {}
+    for name, own in rules.items():
+        if not isinstance(name, str) or not isinstance(own, dict) or not own:
+            raise ValueError(f"projections: {name!r} must map a projection name to a non-empty dict of "
+                             f"{PROJECTION_KEYS}, got {own!r}")
+        wrong = [k for k in own if k not in PROJECTION_KEYS]
+        if wrong:
+            raise ValueError(f"projections[{name!r}]: unknown key {wrong[0]!r} (keys: {PROJECTION_KEYS})")
+        out[name] = {k: (check_nonneg(f"projections[{name!r}][{k!r}]", v) if k != "kappa"
+                         else check_real(f"projections[{name!r}]['kappa']", v)) for k, v in own.items()}
+    return out
 
 
 def reservoir(config):
     """Reservoir computing baseline: frozen J and W_in, no supervision (SM-D)."""
-    return dataclasses.replace(config, eta_j=0.0, eta_in=0.0, eta_back=0.0, lam_y=0.0)
+    return dataclasses.replace(config, eta_j=0.0, eta_in=0.0, eta_back=0.0, lam_y=0.0, projections=None)
 
 
 def random_features(config):

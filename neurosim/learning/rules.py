@@ -9,6 +9,10 @@ over a mini-batch of B fixed points s*:
             post = g s*, pre = s*  (sym1: pre = g s*; sym2: the mean of (g s*, s*)
             and (s*, g s*))
 
+Per projection (``MarginRule.projections``): the entries of projection p learn with
+their own eta_p, kappa_p and decay w_p (the gate of post-neuron i for p being
+1(s*_i h_i <= kappa_p)); unnamed projections keep the rule's eta, kappa, decay.
+
 Eq. 91 as printed, eta s_i s_j [-1/2 + 1/2 tanh(gamma (s_i h_i - kappa))], has the
 opposite sign: it would *lower* the margins it is meant to raise, and it does not
 tend to Eq. 84 as gamma -> infinity. We use the sign that does (g -> 1(s h < kappa)).
@@ -112,6 +116,46 @@ def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
             _pattern_update(cn.j_indptr, cn.j_indices, cn.j_data, post_t, pre_t, sc, kp)
 
 
+@nb.njit(cache=True, parallel=True)
+def _projection_update(indptr, indices, data, block, proj, post_t, pre_t, gate_of, scale, keep):
+    """W_ij <- keep_p W_ij + scale_p sum_mu post_t[g_p, i, mu] pre_t[g_p', j, mu] for every
+    entry of the pattern, p = proj[entry] its projection, g_p = gate_of[p] its gate
+    (g_p' = 0 when pre_t holds one gate only); the values live in ``data`` (csc) or,
+    when ``block`` is not empty, at block[j, i] (dense)."""
+    dense = block.size > 0
+    for j in nb.prange(indptr.size - 1):
+        for q in range(indptr[j], indptr[j + 1]):
+            i, p = indices[q], proj[q]
+            g = gate_of[p]
+            gp = g if pre_t.shape[0] > 1 else 0
+            acc = 0.0
+            for mu in range(post_t.shape[2]):
+                acc += post_t[g, i, mu] * pre_t[gp, j, mu]
+            if dense:
+                block[j, i] = block[j, i] * keep[p] + scale[p] * acc
+            else:
+                data[q] = data[q] * keep[p] + scale[p] * acc
+
+
+def projection_update(cn, s, gates, gate_of, eta, decay, variant="asym"):
+    """J in place, each projection p with its gate ``gates[gate_of[p]]`` [B, N], rate
+    eta[p] and decay decay[p] (Eq. 89, sym1, sym2 as in :func:`coupling_update`)."""
+    if cn.j_indices.size == 0:
+        return
+    s = s.astype(np.float64)
+    st = np.ascontiguousarray(s.T)[None]
+    gst = np.ascontiguousarray(np.stack([(g * s).T for g in gates]))
+    B = s.shape[0]
+    eta, decay = np.asarray(eta, dtype=np.float64), np.asarray(decay, dtype=np.float64)
+    keep, half, one = 1.0 - eta * decay, eta / (2 * B), np.ones_like(eta)
+    terms = {"asym": [(gst, st, eta / B, keep)], "sym1": [(gst, gst, eta / B, keep)],
+             "sym2": [(gst, st, half, keep), (np.broadcast_to(st, gst.shape).copy(), gst, half, one)]}[variant]
+    indptr, indices, data, block = cn.j.kernel_arrays()
+    for post_t, pre_t, sc, kp in terms:
+        _projection_update(indptr, indices, data, block, cn.j_proj, post_t, pre_t, np.asarray(gate_of, np.int64),
+                           sc, kp)
+
+
 @nb.njit(cache=True)
 def _input_rule(w, mask, a_in, post, x, scale, keep):
     """w_ik <- keep w_ik + scale sum_mu post_i^mu x_k^mu on the pattern ``mask`` of
@@ -182,7 +226,9 @@ class MarginRule:
         dW_ik = eta_in/B sum_mu g_in,i s_i x_k,   dW_back = eta_back/B sum_mu g s y
 
     t_i = J_D,i under ``threshold="kappa+jd"``, else 0; W_in gates with ``kappa_in``
-    (None: the gate of J); decay w multiplies the old value by 1 - eta w."""
+    (None: the gate of J); decay w multiplies the old value by 1 - eta w.
+    ``projections``: ((name, eta, kappa, decay), ...) for the projections of J that
+    learn with their own values (module docstring)."""
 
     kappa: float
     eta: float
@@ -194,16 +240,22 @@ class MarginRule:
     gamma: float = None
     variant: str = "asym"
     threshold: str = "kappa"
+    projections: tuple = ()
 
     @classmethod
     def of(cls, config, etas=None):
-        """The rule of a TrainConfig, at the rates ``etas`` ({"j", "in", "back"};
-        default: the configured ones)."""
+        """The rule of a TrainConfig, at the rates ``etas`` ({"j", "in", "back"}, and
+        "projections": {name: eta} for ``config.projections``; default: the
+        configured ones)."""
         c = config
-        etas = etas or {"j": c.eta_j, "in": c.eta_in, "back": c.eta_back}
+        own = c.projections or {}
+        etas = etas or {"j": c.eta_j, "in": c.eta_in, "back": c.eta_back,
+                        "projections": {name: o.get("eta", c.eta_j) for name, o in own.items()}}
+        projections = tuple((name, float(etas["projections"][name]), float(o.get("kappa", c.kappa_j)),
+                             float(o.get("decay", c.decay_j))) for name, o in sorted(own.items()))
         return cls(kappa=c.kappa_j, eta=etas["j"], decay=c.decay_j, kappa_in=c.kappa_in, eta_in=etas["in"],
                    decay_in=c.decay_in, eta_back=etas["back"], gamma=c.gamma, variant=c.variant,
-                   threshold=c.gate_threshold)
+                   threshold=c.gate_threshold, projections=projections)
 
     # ------------------------------------------------------------ numba / numpy
     def gates(self, s, h, j_d=0.0):
@@ -218,19 +270,39 @@ class MarginRule:
         """J, W_in (given x) and W_back (given y_back) of ``cn`` in place at the
         states s [B, N] with fields h; returns the gate g of J."""
         g, g_in = self.gates(s, h, cn.j_d)
-        coupling_update(cn, s, g, self.eta, self.decay, self.variant)
+        if self.projections:
+            self._per_projection(cn, s, h, g)
+        else:
+            coupling_update(cn, s, g, self.eta, self.decay, self.variant)
         if x is not None:
             input_update(cn, s, g_in, x, self.eta_in, self.decay_in)
         if y_back is not None:
             back_update(cn, s, g, y_back, self.eta_back)
         return g
 
+    def _per_projection(self, cn, s, h, g):
+        """J with the rates, margins and decays of ``projections`` (the rule's own
+        for the projections not named): one gate per distinct margin."""
+        P = len(cn.proj_names)
+        eta, kappa, decay = np.full(P, self.eta), np.full(P, float(self.kappa)), np.full(P, self.decay)
+        for name, e, k, w in self.projections:
+            i = cn.projection_index(name)
+            eta[i], kappa[i], decay[i] = e, k, w
+        margins, gate_of = np.unique(kappa, return_inverse=True)
+        shift = cn.j_d if self.threshold == "kappa+jd" else 0.0
+        gates = [g if m == self.kappa else margin_gate(s, h, m + shift, self.gamma) for m in margins]
+        projection_update(cn, s, gates, gate_of.reshape(-1), eta, decay, self.variant)
+
     # ------------------------------------------------------------ Brian2
     def brian2_code(self, margin):
         """The Brian2 statements of the rule, keyed "gates" (neuron: g, gin from
         the expression ``margin`` = s h), "j" and "in" (synapses: w from the
         post's g / gin and a, the pre's a or x; ``lrn`` 0 skips the update,
-        ``plastic`` 0 marks a fixed synapse). Their constants: :meth:`brian2_values`."""
+        ``plastic`` 0 marks a fixed synapse). Their constants: :meth:`brian2_values`.
+        One rule for every projection: per-projection values are refused."""
+        if self.projections:
+            raise ValueError("projections: the Brian2 trainer runs one eta, kappa and decay for every projection "
+                             "of J; train per-projection rules with the numba Trainer")
         def gate(kappa):
             if self.gamma is None:
                 return f"int({margin} <= {kappa})"
@@ -262,9 +334,9 @@ class MarginRule:
         with C = lam_x eta_in in fixed point (7-bit unsigned traces), 0 in
         floating point. Hard gate, asym, no decay, the threshold kappa only."""
         if self.gamma is not None or self.variant != "asym" or self.decay or self.decay_in \
-                or self.threshold != "kappa" or self.eta_back:
-            raise ValueError("on-chip learning runs the hard asym rule with threshold kappa, no decay and no "
-                             "W_back learning")
+                or self.threshold != "kappa" or self.eta_back or self.projections:
+            raise ValueError("on-chip learning runs the hard asym rule with threshold kappa, no decay, no "
+                             "W_back learning and one rate and margin for every projection")
         out = {"kappa": self.kappa, "y_scale": self.eta, "dw": "2 * x0 * y2 - 2 * x0 * y3 - u0 * y2 + u0 * y3"}
         if self.eta_in:
             step = lam_x * self.eta_in

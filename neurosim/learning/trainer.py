@@ -92,18 +92,27 @@ class Trainer:
         if self.config.readout == "softmax" and self.cn.w_out.shape[0] == 0:
             raise ValueError("readout='softmax' needs a readout map (set_output)")
         self.fan_in = fan_ins(self.cn)
+        for name in self.config.projections:
+            if not self.cn.proj_table[self.cn.projection_index(name), 2]:
+                raise ValueError(f"projections: {name!r} is a fixed projection (learnable=False): it has no "
+                                 "learning rule")
 
     def rates(self, batch):
         """The Eq. 89 learning rates of a batch of ``batch`` samples, per map
-        ({"j", "in", "out", "back"}): the configured eta, times sqrt(B / k) of the
-        map in the units ``eta_units`` (module docstring): k its mean fan-in
-        ("fan-in") or its width ("width")."""
+        ({"j", "in", "out", "back"}, and "projections": {name: eta} when
+        ``config.projections`` sets some): the configured eta, times sqrt(B / k) of
+        the map in the units ``eta_units`` (module docstring): k its mean fan-in
+        ("fan-in") or its width ("width"; a projection's rate takes J's factor)."""
         c = self.config
         etas = {"j": c.eta_j, "in": c.eta_in, "out": c.eta_out, "back": c.eta_back}
-        if c.eta_units == "batch-mean":
-            return etas
-        k = self.fan_in if c.eta_units == "fan-in" else widths(self.cn)
-        return {m: eta * np.sqrt(batch / k[m]) for m, eta in etas.items()}
+        factor = dict.fromkeys(etas, 1.0)
+        if c.eta_units != "batch-mean":
+            k = self.fan_in if c.eta_units == "fan-in" else widths(self.cn)
+            factor = {m: np.sqrt(batch / k[m]) for m in etas}
+        out = {m: eta * factor[m] for m, eta in etas.items()}
+        if c.projections:
+            out["projections"] = {name: own.get("eta", c.eta_j) * factor["j"] for name, own in c.projections.items()}
+        return out
 
     # ------------------------------------------------------------ internals
     @property
