@@ -432,7 +432,9 @@ def _summarize_compiled(cn):
         meta = json.loads(cn.meta)
     except ValueError:
         meta = cn.meta
-    return {"n": int(cn.n), "populations": pops, "nnz_learnable": int(cn.j_data.size),
+    projs = [{"name": name, "post": post, "pre": pre, "learnable": learnable, "entries": entries}
+             for name, post, pre, learnable, entries in cn.projections()]
+    return {"n": int(cn.n), "populations": pops, "projections": projs, "nnz_learnable": int(cn.j_data.size),
             "nnz_fixed": int(cn.k_data.size), "input_dim": int(cn.input_dim), "n_classes": int(cn.n_classes),
             "lam_x": cn.lam_x, "lam_y": cn.lam_y, "meta": meta, "content_hash": cn.content_hash()}
 
@@ -440,7 +442,7 @@ def _summarize_compiled(cn):
 def _summarize_network(net):
     """The compiled network's summary (its content hash is that of compile(net))."""
     from .compiled import compile
-    info = {"seed": int(net.seed), "projections": len(net.projections), "draws": int(net._draws)}
+    info = {"seed": int(net.seed), "draws": int(net._draws)}
     try:
         info.update(_summarize_compiled(compile(net)))
     except ValueError as e:
@@ -725,11 +727,14 @@ def _format_summary(s, pad):
     if kind in ("network", "compiled") and "populations" in s:
         lines[0] += f": N = {s['n']} neurons in {len(s['populations'])} population(s)"
         lines += [f"{sub}  {p['name']:<12} size {p['size']:<6} j_d = {p['j_d']}" for p in s["populations"]]
-        lines.append(f"{sub}couplings: {s['nnz_learnable']} learnable, {s['nnz_fixed']} fixed")
+        lines.append(f"{sub}couplings: {s['nnz_learnable']} learnable, {s['nnz_fixed']} fixed, in "
+                     f"{len(s['projections'])} projection(s)")
+        lines += [f"{sub}  {p['name']:<12} {p['pre']} -> {p['post']}, {p['entries']} "
+                  f"{'learnable' if p['learnable'] else 'fixed'}" for p in s["projections"]]
         lines.append(f"{sub}input dim {s['input_dim']}, classes {s['n_classes']}, "
                      f"lam_x = {s['lam_x']}, lam_y = {s['lam_y']}")
         if kind == "network":
-            lines.append(f"{sub}seed {s['seed']}, {s['projections']} projection(s), {s['draws']} draw(s)")
+            lines.append(f"{sub}seed {s['seed']}, {s['draws']} draw(s)")
         lines.append(f"{sub}meta: {json.dumps(s['meta'], sort_keys=True, default=str)}")
         lines.append(f"{sub}content hash: {s['content_hash']}")
     elif kind == "result":

@@ -13,7 +13,7 @@ Explicit declaration (the :class:`~neurosim.network.Network` calls)::
 
     [network]        seed, lam_x, lam_y
     [[population]]   name, size, j_d, a_in, a_back, a_out
-    [[projection]]   post, pre, pattern, rho, weight (a number), scale, learnable, blocks
+    [[projection]]   post, pre, pattern, rho, weight (a number), scale, learnable, blocks, name
     [[chain]]        left, right, lam_l, lam_r            (fixed couplings, Eq. 2)
     [input]          dim, rho                             (W_in)
     [output]         classes                              (W_back and W_out)
@@ -37,7 +37,7 @@ TABLES = {
     "network": ((), {"seed": 0, "lam_x": 1.0, "lam_y": 0.0}),
     "population": (("name", "size"), {"j_d": 0.0, "a_in": True, "a_back": True, "a_out": True}),
     "projection": (("post", "pre"), {"pattern": "random", "rho": None, "weight": None, "scale": None,
-                                     "learnable": True, "blocks": None}),
+                                     "learnable": True, "blocks": None, "name": None}),
     "chain": (("left", "right"), {"lam_l": 1.0, "lam_r": 1.0}),
     "input": (("dim",), {"rho": 0.1}),
     "output": (("classes",), {}),
@@ -94,7 +94,7 @@ def _from_declaration(doc):
     for proj in _entries(doc, "projection"):
         pattern = np.asarray(proj["pattern"]) if isinstance(proj["pattern"], list) else proj["pattern"]
         net.connect(proj["post"], proj["pre"], pattern, rho=proj["rho"], weights=_scalar("weight", proj["weight"]),
-                    scale=proj["scale"], learnable=proj["learnable"], blocks=proj["blocks"])
+                    scale=proj["scale"], learnable=proj["learnable"], blocks=proj["blocks"], name=proj["name"])
     for link in _entries(doc, "chain"):
         net.couple_chain(link["left"], link["right"], link["lam_l"], link["lam_r"])
     if "input" in doc:

@@ -187,6 +187,7 @@ post = "a"
 pre = "a"
 rho = 0.4
 scale = 0.5
+name = "recurrent"
 
 [input]
 dim = 6
@@ -196,7 +197,7 @@ rho = 0.5
     ref.add_population("a", 12, 0.2)
     ref.add_population("b", 12, a_in=False)
     ref.connect("b", "a", "block", blocks=3, weights=0.125, learnable=False)
-    ref.connect("a", "a", rho=0.4, scale=0.5)
+    ref.connect("a", "a", rho=0.4, scale=0.5, name="recurrent")
     ref.set_input(6, rho=0.5)
     assert h(network_from_toml(text)) == h(ref)
 

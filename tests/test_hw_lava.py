@@ -132,9 +132,12 @@ def test_build_in_process_preloads_the_buffers():
     s0 = np.random.default_rng(0).choice([-1, 1], cn.n)
     graph = export(cn, s0=s0, wire="dual").build()          # not run: nothing to stop
     J, K = cn.learnable().toarray(), cn.fixed().toarray()
-    assert sorted(graph.conns) == ["J+", "J-", "K+", "K-"]
+    assert sorted(graph.conns) == sorted(name + rail for name in cn.proj_names for rail in "+-")
     pos, neg = (s0 > 0).astype(float), (s0 < 0).astype(float)
-    assert np.allclose(graph.conns["J+"].a_buff.init, J @ pos) and np.allclose(graph.conns["J-"].a_buff.init, -J @ neg)
+    for name in cn.proj_names:
+        W = cn.projection_matrix(name).toarray()
+        assert np.allclose(graph.conns[name + "+"].a_buff.init, W @ pos)
+        assert np.allclose(graph.conns[name + "-"].a_buff.init, -W @ neg)
     total = sum(np.asarray(c.a_buff.init) for c in graph.conns.values())
     assert np.allclose(total, (J + K) @ s0)
 
