@@ -139,17 +139,20 @@ class QuantizedNetwork:
                                 w_in=n.w_in / S, w_back=n.w_back / S)
 
 
-def _weights(values, S, prof, name):
-    """Integer weights m 2^e of one group, its exponent and its GroupError."""
+def _weights(values, S, prof, name, e=None):
+    """Integer weights m 2^e of one group, its exponent and its GroupError; ``e``
+    None: the smallest exponent whose range holds the group (else values beyond
+    the range of the given one saturate)."""
     v = np.asarray(values, dtype=np.float64)
     lo, hi = prof.weight_range(symmetric=True)
     lsb = prof.weight_lsb
     qmax = hi // lsb
     x = v * S
     big = float(np.abs(x).max()) if x.size else 0.0
-    e = 0
-    while e < prof.weight_exp_max and np.round(big / (lsb * 2.0 ** e)) > qmax:
-        e += 1
+    if e is None:
+        e = 0
+        while e < prof.weight_exp_max and np.round(big / (lsb * 2.0 ** e)) > qmax:
+            e += 1
     unit = lsb * 2.0 ** e
     q = np.round(x / unit)
     sat = np.abs(q) > qmax
@@ -190,10 +193,12 @@ def choose_scale(cn, profile="loihi2"):
     return 1.0
 
 
-def quantize(cn, profile="loihi2", scale=None, field=None, fixed_points=None):
+def quantize(cn, profile="loihi2", scale=None, field=None, fixed_points=None, weight_exp=None):
     """Quantise ``cn`` for ``profile`` (see the module docstring); returns a
     :class:`QuantizedNetwork`. ``scale``: the common scale S (default
-    :func:`choose_scale`). ``field`` [B, N] or [N]: an external field to include in
+    :func:`choose_scale`). ``weight_exp``: {projection name: exponent} for
+    projections whose exponent is set rather than chosen (e.g. 0 for a projection
+    that learns on chip; values beyond its range saturate, as reported). ``field`` [B, N] or [N]: an external field to include in
     the error report (group ``"bias"``) and to test ``fixed_points`` [B, N] under:
     of the given states that are fixed points of the real network, the report counts
     how many stay fixed points of the integer network under the quantised field."""
@@ -206,10 +211,15 @@ def quantize(cn, profile="loihi2", scale=None, field=None, fixed_points=None):
     if not (np.isfinite(S) and S > 0):
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
     limit = prof.state_max()
+    weight_exp = dict(weight_exp or {})
+    for name, e in weight_exp.items():
+        cn.projection_index(name)
+        if not (isinstance(e, (int, np.integer)) and 0 <= e <= prof.weight_exp_max):
+            raise ValueError(f"weight_exp[{name!r}] must be an integer in 0..{prof.weight_exp_max}, got {e!r}")
     groups, exps, mats = {}, {}, {}
     for name, _, _, learnable, _ in cn.projections():
         M = cn.projection_matrix(name)
-        w, e, err = _weights(M.data, S, prof, name)
+        w, e, err = _weights(M.data, S, prof, name, weight_exp.get(name))
         Q = sp.csr_matrix((w, M.indices.copy(), M.indptr.copy()), shape=M.shape)
         groups[name], exps[name], mats[name] = err, e, (Q, learnable)
     J = sum((Q for Q, learnable in mats.values() if learnable), sp.csr_matrix((cn.n, cn.n)))

@@ -266,13 +266,16 @@ def _assemble(network, learnable):
         vals.append(coo.data)
         ids.append(np.full(coo.nnz, i))
     r, c, v, pid = (np.concatenate(a) for a in (rows, cols, vals, ids))
-    order = np.lexsort((r, c))            # by pre-neuron (column), then post-neuron
-    r, c = r[order], c[order]
-    if np.any((r[1:] == r[:-1]) & (c[1:] == c[:-1])):
+    M = sp.csc_matrix((v.astype(np.float64), (r, c)), shape=(n, n))
+    M.sum_duplicates()                    # sorted by (pre, post); a pair given twice becomes one entry
+    if M.nnz != v.size:
         kind = "learnable" if learnable else "fixed"
         raise ValueError(f"two {kind} projections cover the same pair of neurons; merge them into one")
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=n))]).astype(np.int64)
-    return indptr, r.astype(INDEX), v[order].astype(np.float64), pid[order]
+    if len(ids) == 2:                     # one projection: it owns every entry
+        return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data, np.full(M.nnz, ids[1][:1])
+    owner = sp.csc_matrix((pid + 1.0, (r, c)), shape=(n, n))
+    owner.sum_duplicates()                # the same order: the projection of every entry, plus one
+    return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data, (owner.data - 1).astype(np.int64)
 
 
 def compile(network, dense_threshold=None, dtype="float64"):

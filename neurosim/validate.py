@@ -189,7 +189,9 @@ def check_projections(f, pop_offsets):
     if table.size and (table[:, :2].min() < 0 or table[:, :2].max() >= n_pops or not np.isin(table[:, 2], (0, 1)).all()):
         raise ValueError(f"proj_table rows must be (post, pre) population indices in [0, {n_pops}) and "
                          "learnable 0 or 1")
-    pop_of = np.repeat(np.arange(n_pops), np.diff(pop_offsets))
+    pop_of = np.repeat(np.arange(n_pops, dtype=np.int32), np.diff(pop_offsets))
+    # an entry (i, j) of projection p must have code(p) = (pop(i) P + pop(j)) 2 + learnable
+    code = ((table[:, 0] * n_pops + table[:, 1]) * 2 + table[:, 2]).astype(np.int64)
     for m, learnable in (("j", 1), ("k", 0)):
         indptr, indices = f[f"{m}_indptr"], f[f"{m}_indices"]
         ids = check_array(f"{m}_proj", f[f"{m}_proj"], "i", (indices.size,))
@@ -197,10 +199,10 @@ def check_projections(f, pop_offsets):
             continue
         if ids.min() < 0 or ids.max() >= len(names):
             raise ValueError(f"{m}_proj must hold projection indices in [0, {len(names)})")
-        rows = table[ids]
-        cols = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
-        bad = (rows[:, 2] != learnable) | (rows[:, 0] != pop_of[indices]) | (rows[:, 1] != pop_of[cols])
+        pre = np.repeat(pop_of[:indptr.size - 1], np.diff(indptr))
+        bad = code[ids] != (pop_of[indices].astype(np.int64) * n_pops + pre) * 2 + learnable
         if bad.any():
+            cols = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
             q = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{m}_proj: entry ({int(indices[q])}, {int(cols[q])}) is given to projection "
                              f"{names[int(ids[q])]!r}, which does not hold it (its populations or its "

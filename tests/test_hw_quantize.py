@@ -123,6 +123,12 @@ def test_each_projection_keeps_its_own_exponent():
     Jq = qn.network.learnable().toarray()
     assert np.array_equal(Jq[:3, :3], 2 * np.round(weak * 254 / 2))
     assert np.all(Jq[:3, 3:][np.eye(3) > 0] == 2540 // 32 * 32)   # a multiple of 2 * 2^4
+    held = quantize(cn, scale=254 / 1.0, weight_exp={"strong": 2})  # set, not chosen: 4 x 254 = 1016 saturates
+    assert held.weight_exp == {"a<-a": 0, "strong": 2} and held.report.groups["strong"].saturated == 3
+    with pytest.raises(ValueError, match="projection 'weak' is not in this network"):
+        quantize(cn, weight_exp={"weak": 0})
+    with pytest.raises(ValueError, match=r"weight_exp\['strong'\] must be an integer in 0..7"):
+        quantize(cn, weight_exp={"strong": 9})
 
 
 def test_field_kappa_eta_and_dequantize():
