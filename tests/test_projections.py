@@ -126,3 +126,26 @@ def test_projection_names_are_declared_or_defaulted():
                                                                     ("a<-a", True, 0)]
     total = sum(cn.projection_matrix(n) for n, *_, l, _ in cn.projections() if l)
     assert (total != cn.learnable()).nnz == 0
+
+
+def test_train_cli_takes_projection_rules_and_keeps_them_in_the_checkpoint(tmp_path, capsys):
+    from neurosim.cli import main
+    from neurosim.learning.checkpoint import load_checkpoint
+    out = tmp_path / "run.h5"
+    flags = ["train", "--topology", "chain", "--layers", "2", "--n", "20", "--dataset", "prototypes",
+             "--train-size", "64", "--val-size", "16", "--batch-size", "8", "--seed", "2", "--out", str(out),
+             "--no-progress", "--projection", "layer1<-layer1:eta=0", "--projection", "layer0<-layer0:kappa=0.5"]
+    assert main(flags + ["--epochs", "1"]) == 0
+    trainer, info = load_checkpoint(out)
+    assert trainer.config.projections == {"layer1<-layer1": {"eta": 0.0}, "layer0<-layer0": {"kappa": 0.5}}
+    start = ns.compile(topologies.chain(2, 20, **{k: info["args"][k] for k in ("rho", "j_d", "lam")}, seed=2,
+                                        input_dim=trainer.cn.input_dim, n_classes=trainer.cn.n_classes))
+    frozen = trainer.cn.j_proj == trainer.cn.projection_index("layer1<-layer1")
+    assert np.array_equal(trainer.cn.j_data[frozen], start.j_data[frozen])
+    assert not np.array_equal(trainer.cn.j_data[~frozen], start.j_data[~frozen])
+    assert main(flags + ["--epochs", "2", "--resume"]) == 0
+    assert load_checkpoint(out)[0].epoch == 2
+    capsys.readouterr()
+    other = [f if f != "layer1<-layer1:eta=0" else "layer1<-layer1:eta=0.1" for f in flags]
+    assert main(other + ["--epochs", "3", "--resume"]) == 2
+    assert "--projection" in capsys.readouterr().err
