@@ -81,7 +81,7 @@ def test_input_and_readout_rules_match_hand_computation():
     np.testing.assert_allclose(cn.w_in, expected, atol=1e-15)
     assert cn.w_in[1].tolist() == w_in[1].tolist()  # a_in = 0 row untouched
     logits = (s * cn.a_out) @ w_out.T
-    rules.readout_update(cn, s, y, 0.5, kappa=0.1)
+    rules.ReadoutRule(kappa=0.1, eta=0.5).apply(cn, s, y)
     gate = (y * logits <= 0.1)
     dW = sum(0.5 / 2 * np.outer(y[m] * gate[m], s[m] * cn.a_out) for m in range(2))
     np.testing.assert_allclose(cn.w_out, w_out + dW, atol=1e-15)

@@ -149,3 +149,19 @@ def test_train_cli_takes_projection_rules_and_keeps_them_in_the_checkpoint(tmp_p
     other = [f if f != "layer1<-layer1:eta=0" else "layer1<-layer1:eta=0.1" for f in flags]
     assert main(other + ["--epochs", "3", "--resume"]) == 2
     assert "--projection" in capsys.readouterr().err
+
+
+def test_projection_names_survive_files_and_graphs(tmp_path):
+    from neurosim.graph import network_from_networkx, network_to_networkx
+    net = ns.Network(seed=3)
+    net.add_population("a", 6)
+    net.connect("a", "a", pattern=np.eye(6, k=1) + np.eye(6, k=-1), name="near")
+    net.connect("a", "a", pattern=np.eye(6, k=3) + np.eye(6, k=-3), name="far")
+    cn = ns.compile(net)
+    assert cn.proj_names == ("near", "far") and cn.projections()[1][4] == 6
+    ns.save(net, tmp_path / "net.h5")
+    ns.save(cn, tmp_path / "cn.h5")
+    assert [p.name for p in ns.load(tmp_path / "net.h5").projections] == ["near", "far"]
+    back = ns.load(tmp_path / "cn.h5")
+    assert back.content_hash() == cn.content_hash() and np.array_equal(back.j_proj, cn.j_proj)
+    assert ns.compile(network_from_networkx(network_to_networkx(net))).content_hash() == cn.content_hash()

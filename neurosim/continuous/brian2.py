@@ -44,7 +44,7 @@ import numpy as np
 
 from ..engine import is_fixed_point, local_fields, sign
 from ..learning.loop import run_epochs
-from ..learning.rules import MarginRule
+from ..learning.rules import MarginRule, ReadoutRule
 from ..rng import uniform_array
 from ..validate import check_nonneg_int
 from . import native
@@ -433,10 +433,11 @@ hin_post = w*x_pre : 1 (summed)""", dt=step, namespace={}, name="input_map")
             C = cn.w_out.shape[0]
             O = b2.NeuronGroup(C, "l : 1\ny : 1\ngout : 1\nkout : 1 (shared, constant)", dt=step,
                                namespace={}, name="readout")
-            O.kout = c.kappa_out
+            readout = ReadoutRule(c.kappa_out, c.eta_out, c.decay_out)
+            O.kout = readout.kappa
             O.namespace["targets"] = b2.TimedArray(np.asarray(y_out, dtype=np.float64), dt=slot_dt,
                                                    name="targets")
-            O.run_regularly("gout = int(y*l <= kout)", dt=slot_dt, when="start", order=-4, name="gate_out")
+            O.run_regularly(readout.brian2_code()["gate"], dt=slot_dt, when="start", order=-4, name="gate_out")
             O.run_regularly("y = targets(t, i)", dt=slot_dt, when="start", order=-2, name="load_y")
             jj, cc_ = np.meshgrid(np.arange(n), np.arange(C), indexing="ij")
             Sout = b2.Synapses(G, O, """w : 1
@@ -447,9 +448,8 @@ l_post = aout*w*a_pre : 1 (summed)""", dt=step, namespace={}, name="readout_map"
             Sout.connect(i=jj.ravel().astype(np.int64), j=cc_.ravel().astype(np.int64))
             Sout.w = cn.w_out[cc_.ravel(), jj.ravel()]
             Sout.aout = cn.a_out[jj.ravel()].astype(np.float64)
-            Sout.etaout, Sout.decout = c.eta_out, c.decay_out
-            Sout.run_regularly(lrn + "w = w*(1 - lrn*etaout*decout) + lrn*etaout*gout_post*y_post*a_pre*aout",
-                               dt=slot_dt, when="start", order=-3, name="learn_out")
+            Sout.etaout, Sout.decout = readout.eta, readout.decay
+            Sout.run_regularly(lrn + readout.brian2_code()["w"], dt=slot_dt, when="start", order=-3, name="learn_out")
             objs += [O, Sout]
         net = b2.Network(*objs)
         timings["build_s"] = time.perf_counter() - t0

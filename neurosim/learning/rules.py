@@ -204,15 +204,35 @@ def readout_logits(cn, s):
     return (s * cn.a_out) @ cn.w_out.T
 
 
-def readout_update(cn, s, y, eta, kappa, decay=0.0):
-    """Perceptron rule on W_out (Eq. 87 averaged over B); y [B, C] are the targets
-    (+-1 one-hot, or the code protocol's encoded label)."""
-    if eta == 0.0 and decay == 0.0:
-        return
-    gate = (y * readout_logits(cn, s) <= kappa).astype(np.float64)
-    delta = (eta / s.shape[0]) * ((gate * y).T @ (s * cn.a_out))
-    cn.w_out *= 1.0 - eta * decay
-    cn.w_out += delta
+@dataclass(frozen=True)
+class ReadoutRule:
+    """The perceptron rule of the readout (Eqs. 86-87), written once: its numpy
+    update (:meth:`apply`) and the Brian2 statements (:meth:`brian2_code`).
+
+        l_c     = sum_j a_out_j W_out_cj s_j
+        g_c     = 1(y_c l_c <= kappa_out)
+        dW_out  = eta/B sum_mu g_c y_c a_out_j s_j,  the old value times 1 - eta w"""
+
+    kappa: float
+    eta: float
+    decay: float = 0.0
+
+    def apply(self, cn, s, y):
+        """W_out of ``cn`` in place at states s [B, N] and targets y [B, C] (+-1
+        one-hot, or the code protocol's encoded label)."""
+        if self.eta == 0.0 and self.decay == 0.0:
+            return
+        gate = (y * readout_logits(cn, s) <= self.kappa).astype(np.float64)
+        delta = (self.eta / s.shape[0]) * ((gate * y).T @ (s * cn.a_out))
+        cn.w_out *= 1.0 - self.eta * self.decay
+        cn.w_out += delta
+
+    def brian2_code(self):
+        """{"gate": on the readout neurons (l, y, g_out from the constant kout),
+        "w": on the readout synapses (aout, the pre's a; ``lrn`` 0 skips)}; the
+        constants: kout = kappa, etaout = eta, decout = decay."""
+        return {"gate": "gout = int(y*l <= kout)",
+                "w": "w = w*(1 - lrn*etaout*decout) + lrn*etaout*gout_post*y_post*a_pre*aout"}
 
 
 @dataclass(frozen=True)

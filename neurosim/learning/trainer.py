@@ -204,7 +204,7 @@ class Trainer:
         eta = self.rates(len(x))
         gate = rules.MarginRule.of(c, eta).apply(self.cn, s2, h, x, y_back)
         if readout and y_out is not None:
-            rules.readout_update(self.cn, s2, self.readout_targets(y_out), eta["out"], c.kappa_out, c.decay_out)
+            rules.ReadoutRule(c.kappa_out, eta["out"], c.decay_out).apply(self.cn, s2, self.readout_targets(y_out))
         return {
             "converged_supervised": converged[:, 0].mean(), "converged_free": converged[:, 1].mean(),
             "steps_supervised": steps[:, 0].mean(), "steps_free": steps[:, 1].mean(),
