@@ -145,6 +145,27 @@ class CompiledNetwork:
         return [(name, self.pop_names[post], self.pop_names[pre], bool(lrn), int(counts[bool(lrn)][i]))
                 for i, (name, (post, pre, lrn)) in enumerate(zip(self.proj_names, self.proj_table))]
 
+    def projection_blocks(self):
+        """{index: (post slice, pre slice, offdiag)} of the learnable projections that
+        fill their population block (every pair, or every pair but the diagonal
+        within one population: ``offdiag``), so that a rule may treat them as a
+        dense rectangle. Computed once per network (the patterns never change)."""
+        if "_blocks" not in self.__dict__:
+            P = len(self.proj_names)
+            counts = np.bincount(self.j_proj, minlength=P)
+            cols = np.repeat(np.arange(self.n), np.diff(self.j_indptr))
+            on_diagonal = np.bincount(self.j_proj[self.j_indices == cols], minlength=P)
+            blocks = {}
+            for p, (post, pre, learnable) in enumerate(self.proj_table):
+                rows = slice(int(self.pop_offsets[post]), int(self.pop_offsets[post + 1]))
+                cols = slice(int(self.pop_offsets[pre]), int(self.pop_offsets[pre + 1]))
+                size = (rows.stop - rows.start) * (cols.stop - cols.start)
+                if learnable and counts[p] and not on_diagonal[p] and counts[p] in (
+                        size, size - (rows.stop - rows.start) * (post == pre)):
+                    blocks[p] = (rows, cols, bool(post == pre and counts[p] < size))
+            object.__setattr__(self, "_blocks", blocks)
+        return self._blocks
+
     def projection_matrix(self, name):
         """The couplings of projection ``name`` alone, [N, N] (post, pre) scipy CSR."""
         i = self.projection_index(name)

@@ -117,16 +117,19 @@ def coupling_update(cn, s, g, eta, decay=0.0, variant="asym"):
 
 
 @nb.njit(cache=True, parallel=True)
-def _projection_update(indptr, indices, data, block, proj, post_t, pre_t, gate_of, scale, keep):
+def _projection_update(indptr, indices, data, block, proj, post_t, pre_t, gate_of, scale, keep, done, active):
     """W_ij <- keep_p W_ij + scale_p sum_mu post_t[g_p, i, mu] pre_t[g_p', j, mu] for every
-    entry of the pattern, p = proj[entry] its projection, g_p = gate_of[p] its gate
-    (g_p' = 0 when pre_t holds one gate only); the values live in ``data`` (csc) or,
-    when ``block`` is not empty, at block[j, i] (dense)."""
+    entry of the pattern, p = proj[entry] its projection (skipped if ``done[p]``, or when
+    keep_p = 1 and row i of post_t[g_p] is zero: ``active[g_p, i]`` false), g_p =
+    gate_of[p] its gate (g_p' = 0 when pre_t holds one gate only); the values live in
+    ``data`` (csc) or, when ``block`` is not empty, at block[j, i] (dense)."""
     dense = block.size > 0
     for j in nb.prange(indptr.size - 1):
         for q in range(indptr[j], indptr[j + 1]):
             i, p = indices[q], proj[q]
             g = gate_of[p]
+            if done[p] or (keep[p] == 1.0 and not active[g, i]):
+                continue
             gp = g if pre_t.shape[0] > 1 else 0
             acc = 0.0
             for mu in range(post_t.shape[2]):
@@ -151,9 +154,22 @@ def projection_update(cn, s, gates, gate_of, eta, decay, variant="asym"):
     terms = {"asym": [(gst, st, eta / B, keep)], "sym1": [(gst, gst, eta / B, keep)],
              "sym2": [(gst, st, half, keep), (np.broadcast_to(st, gst.shape).copy(), gst, half, one)]}[variant]
     indptr, indices, data, block = cn.j.kernel_arrays()
-    for post_t, pre_t, sc, kp in terms:
-        _projection_update(indptr, indices, data, block, cn.j_proj, post_t, pre_t, np.asarray(gate_of, np.int64),
-                           sc, kp)
+    gate_of = np.asarray(gate_of, np.int64)
+    done = np.zeros(len(gate_of), dtype=np.bool_)
+    if cn.j.layout == "dense":         # a projection that fills its population block: BLAS on the block
+        for p, (rows, cols, offdiag) in cn.projection_blocks().items():
+            view = block[cols, rows]   # block[j, i] = W_ij
+            for post_t, pre_t, sc, kp in terms:
+                view *= kp[p]
+                view += sc[p] * (pre_t[gate_of[p] if len(pre_t) > 1 else 0, cols] @ post_t[gate_of[p], rows].T)
+            if offdiag:
+                k = np.arange(view.shape[0])
+                view[k, k] = 0.0
+            done[p] = True
+    if not done.all():
+        for post_t, pre_t, sc, kp in terms:
+            active = np.stack([_active_rows(pt) for pt in post_t])
+            _projection_update(indptr, indices, data, block, cn.j_proj, post_t, pre_t, gate_of, sc, kp, done, active)
 
 
 @nb.njit(cache=True)
