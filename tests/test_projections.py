@@ -165,3 +165,13 @@ def test_projection_names_survive_files_and_graphs(tmp_path):
     back = ns.load(tmp_path / "cn.h5")
     assert back.content_hash() == cn.content_hash() and np.array_equal(back.j_proj, cn.j_proj)
     assert ns.compile(network_from_networkx(network_to_networkx(net))).content_hash() == cn.content_hash()
+
+
+def test_a_projection_that_learns_keeps_the_first_stage_of_a_softmax_readout():
+    """eta_j = 0 but one projection with its own rate: the J stage is not skipped."""
+    from test_learning import prototype_net, prototype_task
+    cn = prototype_net()
+    j = cn.j_data.copy()
+    cfg = TrainConfig(epochs=2, readout="softmax", eta_j=0.0, eta_in=0.0, projections={"core<-core": {"eta": 0.01}})
+    hist = Trainer(cn, cfg).fit(prototype_task())
+    assert "q_dyn" in hist[0] and not np.array_equal(cn.j_data, j)

@@ -264,7 +264,8 @@ class Trainer:
         eval_idx = np.sort(np.random.default_rng([c.seed, 1]).choice(n, n_eval, replace=False))
         # the first stage of a softmax readout that learns nothing inside (the reservoir and
         # random-features baselines) changes no weight: its epochs skip the relaxations
-        frozen = c.readout == "softmax" and not any((c.eta_j, c.eta_in, c.eta_back, c.decay_j, c.decay_in))
+        frozen = c.readout == "softmax" and not any((c.eta_j, c.eta_in, c.eta_back, c.decay_j, c.decay_in)) \
+            and not any(own.get("eta", 0.0) or own.get("decay", 0.0) for own in c.projections.values())
         row = None
 
         def softmax_stage(e):
