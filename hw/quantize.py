@@ -198,8 +198,9 @@ def quantize(cn, profile="loihi2", scale=None, field=None, fixed_points=None, we
     :class:`QuantizedNetwork`. ``scale``: the common scale S (default
     :func:`choose_scale`). ``weight_exp``: {projection name: exponent} for
     projections whose exponent is set rather than chosen (e.g. 0 for a projection
-    that learns on chip; values beyond its range saturate, as reported). ``field`` [B, N] or [N]: an external field to include in
-    the error report (group ``"bias"``) and to test ``fixed_points`` [B, N] under:
+    that learns on chip; values beyond its range saturate, as reported).
+    ``field`` [B, N] or [N]: an external field to include in the error report
+    (group ``"bias"``) and to test ``fixed_points`` [B, N] under:
     of the given states that are fixed points of the real network, the report counts
     how many stay fixed points of the integer network under the quantised field."""
     from ..compiled import CompiledNetwork

@@ -247,8 +247,9 @@ def default_identity(n, pop_names, pop_offsets, j_indptr, j_indices, k_indptr, k
     names, table, ids = [], [], []
     for learnable, indptr, indices in ((1, j_indptr, j_indices), (0, k_indptr, k_indices)):
         indptr, indices = np.asarray(indptr), np.asarray(indices)
-        if (pop_of.size != n or indices.dtype.kind not in "iu" or indptr.ndim != 1 or indptr.size != n + 1 or indices.size != indptr[-1]
-                or (np.diff(indptr) < 0).any() or indices.size and (indices.min() < 0 or indices.max() >= n)):
+        if (pop_of.size != n or indices.dtype.kind not in "iu" or indptr.ndim != 1 or indptr.size != n + 1
+                or indices.size != indptr[-1] or (np.diff(indptr) < 0).any()
+                or indices.size and (indices.min() < 0 or indices.max() >= n)):
             return (), np.zeros((0, 3), np.int64), np.zeros(0, PROJ_ID), np.zeros(0, PROJ_ID)  # check_ir says why
         cols = np.repeat(np.arange(n), np.diff(indptr))
         blocks, inverse = np.unique(pop_of[indices] * P + pop_of[cols], return_inverse=True)
@@ -277,10 +278,10 @@ def _assemble(network, learnable):
     fixed) projections, in declaration order; overlaps are errors."""
     off = network.offsets()
     n = network.n
+    owners = [i for i, p in enumerate(network.projections) if p.learnable == learnable]
     rows, cols, vals, ids = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)], [np.zeros(0, np.int64)]
-    for i, p in enumerate(network.projections):
-        if p.learnable != learnable:
-            continue
+    for i in owners:
+        p = network.projections[i]
         coo = p.weights.tocoo()
         rows.append(coo.row + off[p.post])
         cols.append(coo.col + off[p.pre])
@@ -292,8 +293,8 @@ def _assemble(network, learnable):
     if M.nnz != v.size:
         kind = "learnable" if learnable else "fixed"
         raise ValueError(f"two {kind} projections cover the same pair of neurons; merge them into one")
-    if len(ids) == 2:                     # one projection: it owns every entry
-        return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data, np.full(M.nnz, ids[1][:1])
+    if len(owners) == 1:                  # one projection: it owns every entry
+        return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data, np.full(M.nnz, owners[0])
     owner = sp.csc_matrix((pid + 1.0, (r, c)), shape=(n, n))
     owner.sum_duplicates()                # the same order: the projection of every entry, plus one
     return M.indptr.astype(np.int64), M.indices.astype(INDEX), M.data, (owner.data - 1).astype(np.int64)

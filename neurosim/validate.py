@@ -186,7 +186,8 @@ def check_projections(f, pop_offsets):
         raise ValueError(f"proj_names must be a tuple of distinct non-empty strings, got {names!r}")
     n_pops = len(pop_offsets) - 1
     table = check_array("proj_table", table, "i", (len(names), 3))
-    if table.size and (table[:, :2].min() < 0 or table[:, :2].max() >= n_pops or not np.isin(table[:, 2], (0, 1)).all()):
+    if table.size and (table[:, :2].min() < 0 or table[:, :2].max() >= n_pops
+                       or not np.isin(table[:, 2], (0, 1)).all()):
         raise ValueError(f"proj_table rows must be (post, pre) population indices in [0, {n_pops}) and "
                          "learnable 0 or 1")
     pop_of = np.repeat(np.arange(n_pops, dtype=np.int32), np.diff(pop_offsets))
