@@ -242,12 +242,12 @@ def quantize(cn, profile="loihi2", scale=None, field=None, fixed_points=None, we
     qnet.meta = json.dumps(meta, sort_keys=True, default=str)  # qnet is a new copy
 
     dmax, dover = {}, {}
+    worst = np.abs(j_d)   # + sum_j |J_ij| + |K_ij| (+ |b_i|): the projections' rows, which never overlap within a map
     for key, (Q, _) in mats.items():
         rowsum = np.asarray(abs(Q).sum(axis=1)).ravel()
         dmax[key] = float(rowsum.max()) if rowsum.size else 0.0
         dover[key] = int(np.sum(rowsum > prof.dendrite_max()))
-    worst = np.asarray(abs(J).sum(axis=1)).ravel() + np.asarray(abs(K).sum(axis=1)).ravel()
-    worst = worst + np.abs(j_d)
+        worst = worst + rowsum
     if b_int is not None:
         worst = worst + np.abs(b_int).max(axis=0)
     kept = total = not_fixed = 0

@@ -67,21 +67,22 @@ class CompiledNetwork:
         none (then :func:`default_identity`). Every field is checked
         (:func:`neurosim.validate.check_ir`)."""
         given = [v is not None for v in (proj_names, proj_table, j_proj, k_proj)]
-        if not all(given):
-            if any(given):
-                raise ValueError("proj_names, proj_table, j_proj and k_proj go together: give all four or none")
-            proj_names, proj_table, j_proj, k_proj = default_identity(n, pop_names, pop_offsets, j_indptr, j_indices,
-                                                                      k_indptr, k_indices)
-        proj_names = tuple(proj_names) if isinstance(proj_names, (list, tuple, np.ndarray)) else proj_names
-        self.n, self.pop_names, self.pop_offsets = n, pop_names, pop_offsets
-        self.proj_names, self.proj_table, self.j_proj, self.k_proj = proj_names, proj_table, j_proj, k_proj
+        if any(given) and not all(given):
+            raise ValueError("proj_names, proj_table, j_proj and k_proj go together: give all four or none")
+        if isinstance(proj_names, (list, np.ndarray)):
+            proj_names = tuple(proj_names)
         layouts = layouts or {}
         if dtype is not None:
             if np.dtype(dtype) not in DTYPES:
                 raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
             j_data, k_data = np.asarray(j_data, dtype=dtype), np.asarray(k_data, dtype=dtype)
         args = locals()
-        check_ir({name: args[name] for name in self.ARRAYS + self.SCALARS})
+        check_ir({name: args[name] for name in self.ARRAYS + self.SCALARS})   # the identity too, when given
+        if not all(given):             # derived from the checked patterns
+            proj_names, proj_table, j_proj, k_proj = default_identity(n, pop_names, pop_offsets, j_indptr, j_indices,
+                                                                      k_indptr, k_indices)
+        self.n, self.pop_names, self.pop_offsets = n, pop_names, pop_offsets
+        self.proj_names, self.proj_table, self.j_proj, self.k_proj = proj_names, proj_table, j_proj, k_proj
         self.j = CouplingMap(n, j_indptr, j_indices, j_data, dense_threshold, layouts.get("j"))
         self.k = CouplingMap(n, k_indptr, k_indices, k_data, dense_threshold, layouts.get("k"))
         self.j_d, self.a_in, self.a_back, self.a_out = j_d, a_in, a_back, a_out
@@ -153,8 +154,8 @@ class CompiledNetwork:
         if "_blocks" not in self.__dict__:
             P = len(self.proj_names)
             counts = np.bincount(self.j_proj, minlength=P)
-            cols = np.repeat(np.arange(self.n), np.diff(self.j_indptr))
-            on_diagonal = np.bincount(self.j_proj[self.j_indices == cols], minlength=P)
+            pre_of = np.repeat(np.arange(self.n), np.diff(self.j_indptr))
+            on_diagonal = np.bincount(self.j_proj[self.j_indices == pre_of], minlength=P)
             blocks = {}
             for p, (post, pre, learnable) in enumerate(self.proj_table):
                 rows = slice(int(self.pop_offsets[post]), int(self.pop_offsets[post + 1]))
@@ -238,19 +239,13 @@ def _to_csr(indptr, indices, data, n):
 def default_identity(n, pop_names, pop_offsets, j_indptr, j_indices, k_indptr, k_indices):
     """(proj_names, proj_table, j_proj, k_proj) of a network given without them: one
     projection per (post population, pre population) block of J, then of K, that
-    has entries, named as :meth:`neurosim.Network.connect` names them."""
+    has entries, named as :meth:`neurosim.Network.connect` names them (the
+    patterns and populations have passed :func:`neurosim.validate.check_ir`)."""
     sizes = np.diff(np.asarray(pop_offsets, dtype=np.int64))
     P = len(sizes)
-    if (sizes < 0).any() or len(pop_names) != P:
-        return (), np.zeros((0, 3), np.int64), np.zeros(0, PROJ_ID), np.zeros(0, PROJ_ID)  # check_ir says why
     pop_of = np.repeat(np.arange(P), sizes)
     names, table, ids = [], [], []
     for learnable, indptr, indices in ((1, j_indptr, j_indices), (0, k_indptr, k_indices)):
-        indptr, indices = np.asarray(indptr), np.asarray(indices)
-        if (pop_of.size != n or indices.dtype.kind not in "iu" or indptr.ndim != 1 or indptr.size != n + 1
-                or indices.size != indptr[-1] or (np.diff(indptr) < 0).any()
-                or indices.size and (indices.min() < 0 or indices.max() >= n)):
-            return (), np.zeros((0, 3), np.int64), np.zeros(0, PROJ_ID), np.zeros(0, PROJ_ID)  # check_ir says why
         cols = np.repeat(np.arange(n), np.diff(indptr))
         blocks, inverse = np.unique(pop_of[indices] * P + pop_of[cols], return_inverse=True)
         ids.append((len(names) + inverse.reshape(-1)).astype(PROJ_ID))

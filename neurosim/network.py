@@ -163,13 +163,8 @@ class Network:
         """
         po, pr = self.population(post), self.population(pre)
         check_bool("learnable", learnable)
-        taken = {p.name for p in self.projections}
-        if name is None:
-            name = projection_name(post, pre, learnable, taken)
-        elif not isinstance(name, str) or not name:
-            raise ValueError(f"name must be a non-empty string, got {name!r}")
-        elif name in taken:
-            raise ValueError(f"name: projection {name!r} is declared twice")
+        # the name first (checked, or the default), before any draw
+        name = name_projections(self.projections + [Projection(post, pre, None, bool(learnable), name)])[-1].name
         A, values = make_pattern(pattern, po.size, pr.size, rho, blocks, self.rng, square=post == pre)
         if weights is None and values is not None:
             weights = values

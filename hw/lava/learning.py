@@ -304,18 +304,18 @@ class OnChipLearner(_Session):
         out = self._call("learn_round", steps=int(steps), s0=s0, bias=bias, sample=int(sample), x=self._x)
         W = out.pop("weights")
         out["J"] = learnable_weights(W, self.spec)
-        out["J_minus_consistent"] = bool(abs(out["J"] + learnable_weights(W, self.spec, "-")).max() == 0)
+        out["J_minus_consistent"] = _mirrored(out["J"], learnable_weights(W, self.spec, "-"))
         if self.on_in is not None:
             self.w_in[self.on_in] = W["W_in+"].toarray()[self.on_in] / self.lam_x
             out["W_in"] = self.w_in.copy()
-            out["W_in_minus_consistent"] = _mirrored(W, "W_in")
+            out["W_in_minus_consistent"] = _mirrored(W["W_in+"], W["W_in-"])
         out["weights"] = W
         return out
 
 
-def _mirrored(W, key):
-    """The - rail of ``key`` holds exactly minus the + rail."""
-    return bool(abs(W[key + "+"] + W[key + "-"]).max() == 0) if W[key + "+"].nnz else True
+def _mirrored(plus, minus):
+    """The - rail holds exactly minus the + rail (CSR matrices)."""
+    return bool(abs(plus + minus).max() == 0) if plus.nnz else True
 
 
 def _rate(name, value, fixed, top, what=None):

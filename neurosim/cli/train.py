@@ -42,19 +42,19 @@ def _kappa_in(text):
 
 
 def _projection_rule(text):
-    """``NAME:KEY=V[,KEY=V]`` (keys eta, kappa, decay), checked; kept as written."""
-    from ..learning.config import check_projection_rules
-    parse_projection_rule(text, check_projection_rules)
+    """``NAME:KEY=V[,KEY=V]`` (keys eta, kappa, decay), checked; kept as written
+    (a checkpoint stores the flags as given)."""
+    parse_projection_rule(text)
     return text
 
 
-def parse_projection_rule(text, check=None):
-    """(name, {key: value}) of a ``--projection`` value; ``check`` validates the dict."""
+def parse_projection_rule(text):
+    """(name, {key: value}) of a ``--projection`` value, checked."""
+    from ..learning.config import check_projection_rules
     name, _, values = text.rpartition(":")
     try:
         own = {k.strip(): float(v) for k, v in (item.split("=") for item in values.split(","))}
-        if check is not None:
-            check({name: own})
+        check_projection_rules({name: own})
     except ValueError as e:
         detail = "" if "=" not in values else f" ({e})"
         raise argparse.ArgumentTypeError(f"must be NAME:KEY=VALUE[,KEY=VALUE] with keys eta, kappa, decay "
